@@ -1,0 +1,41 @@
+"""Reelboard: a lightweight discussion board for film communities."""
+from pathlib import Path
+
+from flask import Flask
+
+from . import cli, errors, security, settings, templating
+from .database import tune_sqlite
+from .extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the board: configuration, extensions, blueprints, error pages and commands."""
+    app = Flask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    settings.load(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    with app.app_context():
+        tune_sqlite(db.engine)
+
+    from . import auth, moderation, posts, threads
+
+    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp):
+        app.register_blueprint(blueprint)
+
+    security.init_app(app)
+    templating.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,102 @@
+"""Joining and signing in: register, log in, log out, change password."""
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from .extensions import db, login_manager
+from .forms import LoginForm, PasswordForm, RegisterForm
+from .htmx import is_htmx
+from .models import User, Visitor
+from .security import safe_next
+
+bp = Blueprint("auth", __name__)
+login_manager.anonymous_user = Visitor
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to do that."
+
+
+@login_manager.user_loader
+def load_member(session_token: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.session_token == session_token))
+
+
+@login_manager.unauthorized_handler
+def send_to_login():
+    """To the login page and back: HX-Redirect for HTMX (never a login form swapped into a button)."""
+    if request.method == "GET":
+        back = request.full_path.rstrip("?")
+    else:
+        back = safe_next(_path_of(request.headers.get("HX-Current-URL") or request.referrer)) or url_for("threads.index")
+    login_url = url_for("auth.login", next=back)
+    if is_htmx():
+        response = make_response("", 401)
+        response.headers["HX-Redirect"] = login_url
+        return response
+    flash(login_manager.login_message)
+    return redirect(login_url, 303)
+
+
+def _path_of(url: str | None) -> str | None:
+    """The path (and query and anchor) of a URL on this host, for coming back after logging in."""
+    if not url or not url.startswith(request.host_url):
+        return None
+    return "/" + url.removeprefix(request.host_url)
+
+
+def start_session(user: User, remember: bool = False) -> None:
+    """A fresh session for each login, so nothing from before it (or planted in it) carries over."""
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user = User.register(form.username.data, form.password.data)
+        if user is not None:
+            db.session.commit()
+            start_session(user)
+            flash(f"Welcome to Reelboard, {user.username}.")
+            return redirect(url_for("threads.index"), 303)
+        form.username.errors.append("That username is taken.")
+    return render_template("auth/register.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = User.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            start_session(user, remember=form.remember.data)
+            flash(f"Welcome back, {user.username}.")
+            return redirect(safe_next(request.args.get("next")) or url_for("threads.index"), 303)
+        form.form_errors.append("Unknown username or wrong password.")
+    has_errors = bool(form.errors or form.form_errors)
+    return render_template("auth/login.html", form=form), 422 if has_errors else 200
+
+
+@bp.post("/logout")
+def logout():
+    if current_user.is_authenticated:
+        current_user.end_sessions()
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash("You have logged out on every device.")
+    return redirect(url_for("threads.index"), 303)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.current.data):
+            current_user.set_password(form.password.data)
+            db.session.commit()
+            start_session(current_user._get_current_object())
+            flash("Password changed. Every other session has been logged out.")
+            return redirect(url_for("threads.index"), 303)
+        form.current.errors.append("That is not your current password.")
+    return render_template("auth/password.html", form=form), 422 if form.errors else 200

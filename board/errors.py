@@ -1,0 +1,32 @@
+"""Error pages: a whole page for browsers, a short fragment for HTMX requests, never a stack trace."""
+from flask import render_template
+from werkzeug.exceptions import HTTPException
+
+from .htmx import is_htmx
+
+FRIENDLY_MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please log in to do that.",
+    403: "You are not allowed to do that.",
+    404: "There is nothing here. The link may be old, or the thread may have moved.",
+    405: "That action cannot be done this way.",
+    413: "That is too large to post. Posts are limited to 40,000 characters.",
+    429: "Too many requests. Please wait a moment and try again.",
+    500: "Something went wrong on our side. Nothing you typed was lost; please try again.",
+}
+
+
+def init_app(app) -> None:
+    # Unhandled exceptions reach this handler as InternalServerError, after Flask has logged them.
+    app.register_error_handler(HTTPException, render_http_error)
+
+
+def render_http_error(error: HTTPException):
+    code = error.code or 500
+    # Werkzeug's default descriptions are generic; ours or the one a view passed to abort() are clearer.
+    generic = type(error).description
+    message = error.description if error.description != generic else FRIENDLY_MESSAGES.get(code, error.name)
+    template = "errors/_error.html" if is_htmx() else "errors/error.html"
+    response = render_template(template, code=code, title=error.name, message=message)
+    return response, code, error.get_headers() if code == 405 else {}
+

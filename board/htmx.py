@@ -1,0 +1,31 @@
+"""The one place that knows how HTMX requests differ from plain form posts."""
+from flask import flash, make_response, redirect, render_template, request
+
+
+def is_htmx() -> bool:
+    """An HTMX request that wants a fragment (boosted navigations want whole pages)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
+
+
+def fragment_or_redirect(template: str, location: str, message: str | None = None, **context):
+    """Success: the item's fragment for HTMX, or a 303 back to it (with a flash) for a plain form."""
+    if is_htmx():
+        return render_template(template, **context)
+    if message:
+        flash(message)
+    return redirect(location, 303)
+
+
+def form_again(template: str, fragment: str, **context):
+    """Validation failed: the form with its errors, in place for HTMX (422 swapped by our config), else a page."""
+    if is_htmx():
+        response = make_response(render_template(fragment, **context), 422)
+        response.headers["HX-Retarget"] = "this"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return response
+    return render_template(template, **context), 422
+
+
+def add_vary_header(response):
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,193 @@
+"""Member Markdown to safe HTML: the board's one sanitizer and its only allow-list.
+
+``render_markdown`` runs once, when a post is saved; the stored HTML is shown as-is.
+
+Pipeline: markdown-it (CommonMark, raw HTML off, strikethrough, spoilers) renders
+the source, then one bleach ``Cleaner`` keeps only the allow-list below and
+linkifies bare ``http(s)://`` URLs in the same pass.
+
+Output markup the stylesheet can rely on:
+
+* Headings are demoted by two levels so a member's heading never outranks the
+  page's own h1/h2: ``#`` -> h3, ``##`` -> h4, ``###`` -> h5, ``####`` and deeper -> h6.
+* ``||text||`` becomes a keyboard-focusable spoiler, revealed by CSS alone::
+
+      <span class="spoiler" tabindex="0"><span class="visually-hidden">Spoiler: </span><span class="spoiler-text">text</span></span>
+
+  Style ``.spoiler-text`` as obscured until ``.spoiler:hover``, ``.spoiler:focus``
+  or ``.spoiler:focus-within``; hide ``.visually-hidden`` visually only.  Obscure
+  with colour/blur, never ``display: none`` or ``visibility: hidden``, which
+  would hide the text from screen readers too.
+* Images never embed: ``![alt](url)`` becomes ``<a href="url">alt</a>``.
+* Every link gets ``rel="nofollow ugc noopener"``; only absolute http, https
+  and mailto links survive, anything else (relative, ``#anchor``,
+  ``javascript:``...) is reduced to its text.
+"""
+
+import re
+import threading
+from functools import partial
+from urllib.parse import urlsplit
+
+from bleach.linkifier import LinkifyFilter
+from bleach.sanitizer import Cleaner
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.rules_inline.state_inline import Delimiter
+from markdown_it.token import Token
+
+ALLOWED_TAGS = frozenset("p br hr em strong del s a code pre blockquote ul ol li h3 h4 h5 h6 span".split())
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+LINK_REL = "nofollow ugc noopener"
+SPOILER_CLASSES = frozenset({"spoiler", "spoiler-text", "visually-hidden"})
+CODE_CLASS_RE = re.compile(r"language-[a-z0-9+#-]+")
+# bleach's default URL pattern makes the scheme optional and only knows pre-2015 TLDs (no .film,
+# .movie or .dev); ours wants an explicit http(s):// with any host, stops at curly quotes and
+# leaves sentence punctuation outside the link (bleach itself trims trailing "." "," and ")").
+URL_RE = re.compile(r"""\(*\bhttps?://\w[^\s<>"`{}|\\^“”‘’«»]*(?<![!?:;'*])""", re.IGNORECASE)
+HEADING_DEMOTION = 2  # page templates own h1 and h2
+DEEPEST_HEADING = 6
+LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
+SPOILER_MARKER = "|"
+SPOILER_LABEL = "Spoiler: "  # read out by screen readers before the obscured text
+SPOILER_OPEN = (
+    '<span class="spoiler" tabindex="0">'
+    f'<span class="visually-hidden">{SPOILER_LABEL}</span><span class="spoiler-text">'
+)
+SPOILER_CLOSE = "</span></span>"
+
+
+def _allow_code_attr(tag: str, name: str, value: str) -> bool:
+    """Keep only a fenced block's ``language-*`` class, for syntax highlighters."""
+    return name == "class" and CODE_CLASS_RE.fullmatch(value) is not None
+
+
+def _allow_spoiler_attr(tag: str, name: str, value: str) -> bool:
+    """Keep only the exact attributes the spoiler markup uses."""
+    return (name == "class" and value in SPOILER_CLASSES) or (name == "tabindex" and value == "0")
+
+
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title", "rel"],
+    "ol": ["start"],
+    "code": _allow_code_attr,
+    "span": _allow_spoiler_attr,
+}
+
+
+def _spoiler_tokenize(state: StateInline, silent: bool) -> bool:
+    """Record each ``||`` as a delimiter so balance_pairs can pair them like ``~~``."""
+    if silent or state.src[state.pos] != SPOILER_MARKER:
+        return False
+    scanned = state.scanDelims(state.pos, True)
+    token = state.push("text", "", 0)
+    token.content = SPOILER_MARKER * scanned.length
+    # Only an exact pair is a delimiter; `|` and `|||`+ stay literal text.
+    if scanned.length == 2:
+        state.delimiters.append(
+            Delimiter(
+                marker=ord(SPOILER_MARKER),
+                length=0,  # disables the emphasis-only "rule of 3"
+                token=len(state.tokens) - 1,
+                end=-1,
+                open=scanned.can_open,
+                close=scanned.can_close,
+            )
+        )
+    state.pos += scanned.length
+    return True
+
+
+def _spoiler_post_process(state: StateInline) -> None:
+    """Turn paired ``||`` delimiters, including those nested in links, into spoiler tokens."""
+    nested = [meta["delimiters"] for meta in state.tokens_meta if meta and "delimiters" in meta]
+    for delimiters in [state.delimiters, *nested]:
+        for opener in delimiters:
+            if opener.marker != ord(SPOILER_MARKER) or opener.end == -1:
+                continue
+            closer = delimiters[opener.end]
+            for index, kind, nesting in ((opener.token, "open", 1), (closer.token, "close", -1)):
+                token = state.tokens[index]
+                token.type, token.tag, token.nesting = f"spoiler_{kind}", "span", nesting
+                token.markup, token.content = token.content, ""
+
+
+def _demote_headings(state: StateCore) -> None:
+    """Shift heading levels down so member headings sit under the page's h1/h2."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            token.tag = f"h{min(int(token.tag[1]) + HEADING_DEMOTION, DEEPEST_HEADING)}"
+
+
+def _images_to_links(state: StateCore) -> None:
+    """Replace each image with a link to it (just its alt text inside a link), so posts never embed."""
+    for block in state.tokens:
+        if block.type != "inline" or not block.children:
+            continue
+        children, in_link = [], False
+        for token in block.children:
+            if token.type in ("link_open", "link_close"):
+                in_link = token.type == "link_open"
+            if token.type != "image":
+                children.append(token)
+                continue
+            src, title = token.attrGet("src"), token.attrGet("title")
+            alt = state.md.renderer.renderInlineAsText(token.children, state.md.options, state.env)
+            text = Token("text", "", 0, content=alt or src)
+            if in_link:  # a link can't hold a link; the outer one wins
+                children.append(text)
+                continue
+            link = Token("link_open", "a", 1, attrs={"href": src, **({"title": title} if title else {})})
+            children += [link, text, Token("link_close", "a", -1)]
+        block.children = children
+
+
+def _link_policy(attrs: dict, is_new: bool) -> dict | None:
+    """Give every link the board's rel; reduce links without an allowed absolute URL to their text."""
+    # Filters run after bleach sanitizes, so links LinkifyFilter adds are vetted only here.
+    href = attrs.get((None, "href"), "")
+    if urlsplit(href).scheme.lower() not in ALLOWED_PROTOCOLS:
+        return None  # bleach removed a bad href, or it was relative: keep the words only
+    attrs[(None, "rel")] = LINK_REL
+    return attrs
+
+
+_markdown = (
+    MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    .enable("strikethrough")
+)
+_markdown.inline.add_terminator_char(SPOILER_MARKER)  # else the text rule swallows `|`
+_markdown.inline.ruler.before("emphasis", "spoiler", _spoiler_tokenize)
+_markdown.inline.ruler2.before("emphasis", "spoiler", _spoiler_post_process)
+_markdown.core.ruler.push("demote_headings", _demote_headings)
+_markdown.core.ruler.push("images_to_links", _images_to_links)
+_markdown.add_render_rule("spoiler_open", lambda *args: SPOILER_OPEN)
+_markdown.add_render_rule("spoiler_close", lambda *args: SPOILER_CLOSE)
+
+_cleaner = Cleaner(
+    tags=ALLOWED_TAGS,
+    attributes=ALLOWED_ATTRIBUTES,
+    protocols=ALLOWED_PROTOCOLS,
+    strip=True,
+    strip_comments=True,
+    filters=[
+        partial(
+            LinkifyFilter,
+            callbacks=[_link_policy],
+            skip_tags=["pre", "code"],
+            parse_email=False,
+            url_re=URL_RE,
+        )
+    ],
+)
+# bleach's Cleaner keeps parser state between calls: concurrent clean() calls raise IndexError.
+_render_lock = threading.Lock()
+
+
+def render_markdown(source: str) -> str:
+    """Render member Markdown to safe HTML: the board's one sanitizer and its only allow-list."""
+    # A lone surrogate can't be encoded as UTF-8, so it would only fail later, when stored or sent.
+    source = LONE_SURROGATE_RE.sub("\ufffd", source)
+    with _render_lock:
+        return _cleaner.clean(_markdown.render(source))

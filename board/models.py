@@ -1,0 +1,451 @@
+"""The board's records and the rules on them: members, films, threads, posts, votes, moderation."""
+import re
+import secrets
+import unicodedata
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+from flask_login import AnonymousUserMixin, UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    and_,
+    event,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .database import hours_since
+from .extensions import db
+from .markup import render_markdown
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+PASSWORD_MIN = 10
+TITLE_MAX = 200
+FILM_TITLE_MAX = 200
+BODY_MAX = 40_000
+REASON_MAX = 300
+MAX_DEPTH = 8
+DUPLICATE_WINDOW = timedelta(seconds=10)
+HOT_GRAVITY = 1.8
+# Hashing something on unknown usernames too keeps a failed login's timing the same either way.
+_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def utcnow() -> datetime:
+    """Naive UTC, the one kind of timestamp stored (portable across SQLite and PostgreSQL)."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+
+
+class Visitor(AnonymousUserMixin):
+    """Someone not logged in: asks the same questions as a member and always gets "no"."""
+
+    id = None
+    username = None
+
+    def can_moderate(self) -> bool:
+        return False
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(30))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    # Flask-Login's alternative id: replacing it ends every session and remember-me cookie.
+    session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(32))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username}>"
+
+    def get_id(self) -> str:
+        return self.session_token
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Invalidate every logged-in session and remember-me cookie of this member."""
+        self.session_token = secrets.token_urlsafe(32)
+
+    def can_moderate(self) -> bool:
+        return self.role in (Role.MODERATOR, Role.ADMIN)
+
+    @classmethod
+    def by_username(cls, username: str) -> "User | None":
+        return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+
+    @classmethod
+    def authenticate(cls, username: str, password: str) -> "User | None":
+        """The member with these credentials, or None; the same work is done when the name is unknown."""
+        user = cls.by_username(username)
+        if user is None:
+            check_password_hash(_UNKNOWN_USER_HASH, password)
+            return None
+        return user if user.check_password(password) else None
+
+    @classmethod
+    def register(cls, username: str, password: str, role: Role = Role.MEMBER) -> "User | None":
+        """A new member, or None when the name is taken (case-insensitively), even by a concurrent request."""
+        user = cls(username=username, role=role)
+        user.set_password(password)
+        try:
+            with db.session.begin_nested():
+                db.session.add(user)
+        except IntegrityError:
+            return None
+        return user
+
+    def lock_for_writing(self) -> None:
+        """Serialise this member's writes on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
+        db.session.execute(select(User.id).where(User.id == self.id).with_for_update())
+
+
+Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+def normalise_film_title(title: str) -> str:
+    """Casefolded words without accents or punctuation: "Cléo from 5 to 7" and "cleo from 5 to 7!" match."""
+    decomposed = unicodedata.normalize("NFKD", title)
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    return " ".join(re.findall(r"\w+", plain))
+
+
+class Film(db.Model):
+    __tablename__ = "films"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(FILM_TITLE_MAX))
+    year: Mapped[int | None] = mapped_column(Integer)
+    # normalised title + year: one film record however members spell it
+    key: Mapped[str] = mapped_column(String(FILM_TITLE_MAX + 8), unique=True)
+    slug: Mapped[str] = mapped_column(String(FILM_TITLE_MAX + 20), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.year})" if self.year else self.title
+
+    @staticmethod
+    def key_for(title: str, year: int | None) -> str:
+        return f"{normalise_film_title(title)}|{year or ''}"
+
+    @classmethod
+    def find_or_create(cls, title: str, year: int | None) -> "Film":
+        """The film with this normalised title and year, created if new (safe against a concurrent create)."""
+        title = " ".join(title.split())
+        key = cls.key_for(title, year)
+        film = db.session.scalar(select(cls).where(cls.key == key))
+        if film is not None:
+            return film
+        base_slug = "-".join(filter(None, [normalise_film_title(title).replace(" ", "-") or "film", str(year or "")]))
+        for attempt in range(1, 6):
+            film = cls(title=title, year=year, key=key, slug=base_slug if attempt == 1 else f"{base_slug}-{attempt}")
+            try:
+                with db.session.begin_nested():
+                    db.session.add(film)
+                return film
+            except IntegrityError:
+                existing = db.session.scalar(select(cls).where(cls.key == key))
+                if existing is not None:
+                    return existing
+        raise RuntimeError(f"could not find a free slug for {key!r}")
+
+
+class Thread(db.Model):
+    __tablename__ = "threads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(TITLE_MAX))
+    has_spoilers: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned: Mapped[bool] = mapped_column(Boolean, default=False)
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    reply_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    film: Mapped[Film] = relationship(lazy="raise")
+    author: Mapped[User] = relationship(lazy="raise")
+    opening_post: Mapped["Post"] = relationship(
+        primaryjoin=lambda: and_(Post.thread_id == Thread.id, Post.parent_id.is_(None)),
+        viewonly=True,
+        uselist=False,
+        lazy="raise",
+    )
+
+    @property
+    def score(self) -> int:
+        """A thread's score is its opening post's score."""
+        return self.opening_post.score
+
+    def is_visible_to(self, viewer) -> bool:
+        return self.opening_post.is_visible_to(viewer)
+
+    def permits_reply(self) -> bool:
+        return True
+
+    @classmethod
+    def start(cls, author: User, film: Film, title: str, body: str, has_spoilers: bool) -> "Thread":
+        now = utcnow()
+        thread = cls(
+            film=film, author=author, title=title, has_spoilers=has_spoilers, created_at=now, last_activity_at=now
+        )
+        db.session.add(thread)
+        opening = Post(thread=thread, author=author, depth=0, created_at=now)
+        opening.set_body(body)
+        db.session.add(opening)
+        db.session.flush()
+        opening.path = Post.path_segment(opening.id)
+        set_committed_value(thread, "opening_post", opening)
+        return thread
+
+    def pin(self, moderator: User) -> None:
+        self.pinned, self.pinned_at = True, utcnow()
+        ModAction.record(moderator, ModAction.PIN, self)
+
+    def unpin(self, moderator: User) -> None:
+        self.pinned, self.pinned_at = False, None
+        ModAction.record(moderator, ModAction.UNPIN, self)
+
+    @staticmethod
+    def hot_rank(now: datetime):
+        """HN-style gravity: (score + 1) / (age_in_hours + 2) ** 1.8, as a SQL expression.
+
+        The opening post's score is the thread's score; "+ 1" keeps a new thread with no votes
+        above zero so that, among equal scores, newer threads rank higher. Age is counted from
+        the thread's creation, so a thread sinks as it ages unless votes keep it up; a score
+        below -1 ranks under every thread with a non-negative score.
+        """
+        age = hours_since(Thread.created_at, now)
+        return (Post.score + 1) / func.power(age + 2, HOT_GRAVITY)
+
+    @classmethod
+    def listing(cls, viewer, sort: str, now: datetime):
+        """The front page as one SELECT: pinned first, then by the chosen order."""
+        orders = {
+            "hot": [cls.hot_rank(now).desc(), cls.id.desc()],
+            "new": [cls.created_at.desc(), cls.id.desc()],
+            "top": [Post.score.desc(), cls.created_at.desc(), cls.id.desc()],
+        }
+        query = (
+            select(cls)
+            .join(cls.opening_post)
+            .join(cls.author)
+            .join(cls.film)
+            .options(contains_eager(cls.opening_post), contains_eager(cls.author), contains_eager(cls.film))
+            .order_by(cls.pinned.desc(), *orders[sort])
+        )
+        if not viewer.can_moderate():
+            query = query.where(Post.hidden.is_(False))
+        return query
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    depth: Mapped[int] = mapped_column(SmallInteger, default=0)
+    # Zero-padded ids from the opening post down: sorting by path gives the reply tree in reading order.
+    path: Mapped[str] = mapped_column(String(11 * (MAX_DEPTH + 1)), default="")
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+    score: Mapped[int] = mapped_column(Integer, default=0)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+
+    # Many-to-one by primary key: answered from the identity map when the thread is already loaded.
+    thread: Mapped[Thread] = relationship()
+    author: Mapped[User] = relationship(lazy="raise")
+    parent: Mapped["Post | None"] = relationship(remote_side="Post.id", lazy="raise")
+
+    __table_args__ = (
+        Index("ix_posts_thread_path", "thread_id", "path"),
+        Index("ix_posts_parent_id", "parent_id"),
+        Index(
+            "uq_posts_opening_post",
+            "thread_id",
+            unique=True,
+            sqlite_where=parent_id.is_(None),
+            postgresql_where=parent_id.is_(None),
+        ),
+    )
+
+    @staticmethod
+    def path_segment(post_id: int) -> str:
+        return f"{post_id:010d}."
+
+    @property
+    def is_opening(self) -> bool:
+        return self.parent_id is None
+
+    def set_body(self, source: str) -> None:
+        """Store the Markdown and its sanitized HTML together: rendered once, here, never on view."""
+        self.body_source = source
+        self.body_html = render_markdown(source)
+
+    def is_visible_to(self, viewer) -> bool:
+        return not self.hidden or viewer.can_moderate()
+
+    def accepts_reply_from(self, viewer) -> bool:
+        return viewer.is_authenticated and self.thread.permits_reply() and self.is_visible_to(viewer)
+
+    def can_vote(self, viewer) -> bool:
+        return viewer.is_authenticated and viewer.id != self.author_id and not self.hidden
+
+    def reply_parent(self) -> "Post":
+        """Where a reply to this post attaches: here, or its parent once MAX_DEPTH is reached."""
+        return self if self.depth < MAX_DEPTH else db.session.get(Post, self.parent_id)
+
+    def add_reply(self, author: User, body: str) -> "Post":
+        """A new reply under this post (or at the deepest allowed level); a resubmission returns the first."""
+        parent = self.reply_parent()
+        author.lock_for_writing()
+        now = utcnow()
+        duplicate = db.session.scalar(
+            select(Post).where(
+                Post.author_id == author.id,
+                Post.parent_id == parent.id,
+                Post.body_source == body,
+                Post.created_at >= now - DUPLICATE_WINDOW,
+            )
+        )
+        if duplicate is not None:
+            return duplicate
+        reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
+        reply.set_body(body)
+        db.session.add(reply)
+        db.session.flush()
+        reply.path = parent.path + Post.path_segment(reply.id)
+        db.session.execute(
+            update(Thread)
+            .where(Thread.id == parent.thread_id)
+            .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+        )
+        return reply
+
+    def vote(self, voter: User, value: int) -> int:
+        """Cast, switch or (pressing the same arrow again) take back a vote; returns the voter's vote now."""
+        if value not in (1, -1):
+            raise ValueError("a vote is +1 or -1")
+        voter.lock_for_writing()
+        current = db.session.get(Vote, (voter.id, self.id))
+        if current is None:
+            db.session.add(Vote(user_id=voter.id, post_id=self.id, value=value))
+            delta, now_value = value, value
+        elif current.value == value:
+            db.session.delete(current)
+            delta, now_value = -value, 0
+        else:
+            current.value = value
+            delta, now_value = 2 * value, value
+        db.session.execute(update(Post).where(Post.id == self.id).values(score=Post.score + delta))
+        return now_value
+
+    def hide(self, moderator: User, reason: str | None) -> None:
+        self.hidden, self.hidden_reason = True, reason or None
+        ModAction.record(moderator, ModAction.HIDE, self, reason)
+
+    def unhide(self, moderator: User) -> None:
+        self.hidden, self.hidden_reason = False, None
+        ModAction.record(moderator, ModAction.UNHIDE, self)
+
+    @classmethod
+    def tree(cls, thread_id: int):
+        """Every post of a thread with its author, opening post first, in reply-tree order: one SELECT."""
+        return (
+            select(cls)
+            .join(cls.author)
+            .options(contains_eager(cls.author))
+            .where(cls.thread_id == thread_id)
+            .order_by(cls.path)
+        )
+
+
+class Vote(db.Model):
+    __tablename__ = "votes"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, index=True)
+    value: Mapped[int] = mapped_column(SmallInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("value IN (1, -1)", name="value"),)
+
+    @classmethod
+    def values_by_post(cls, voter, post_ids) -> dict[int, int]:
+        """The viewer's votes on these posts: one SELECT, or none for a visitor."""
+        if not voter.is_authenticated or not post_ids:
+            return {}
+        rows = db.session.execute(select(cls.post_id, cls.value).where(cls.user_id == voter.id, cls.post_id.in_(post_ids)))
+        return dict(rows.all())
+
+
+class ModAction(db.Model):
+    """The append-only moderation record: who did what to which thread or post, why and when."""
+
+    __tablename__ = "mod_actions"
+
+    PIN, UNPIN, HIDE, UNHIDE = "pin", "unpin", "hide", "unhide"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    target_type: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    moderator: Mapped[User] = relationship(lazy="raise")
+
+    __table_args__ = (Index("ix_mod_actions_target", "target_type", "target_id"),)
+
+    @classmethod
+    def record(cls, moderator: User, action: str, target: Thread | Post, reason: str | None = None) -> "ModAction":
+        entry = cls(
+            moderator_id=moderator.id,
+            action=action,
+            target_type=target.__tablename__.removesuffix("s"),
+            target_id=target.id,
+            reason=reason or None,
+        )
+        db.session.add(entry)
+        return entry
+
+
+@event.listens_for(ModAction, "before_update")
+@event.listens_for(ModAction, "before_delete")
+def _refuse_rewriting_history(_mapper, _connection, target):
+    raise PermissionError(f"moderation records are append-only (tried to change #{target.id})")

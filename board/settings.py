@@ -1,0 +1,62 @@
+"""Configuration: defaults here, then instance/config.py, then BOARD_* environment variables."""
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+DEFAULTS = {
+    "SECRET_KEY": None,
+    "DATABASE_URL": None,  # None: SQLite at instance/board.db
+    "HTTPS": False,
+    "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it  # True behind TLS: cookies get the Secure flag
+    "THREADS_PER_PAGE": 30,
+    "MAX_CONTENT_LENGTH": 256 * 1024,  # a 40,000-character post is at most ~160 KB as UTF-8 form data
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session, so an open page never goes stale
+    "WTF_CSRF_SSL_STRICT": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": timedelta(days=30),
+    "PERMANENT_SESSION_LIFETIME": timedelta(days=30),
+}
+
+
+def load(app, test_config: dict | None) -> None:
+    """Fill app.config in order of precedence and derive the settings that depend on others."""
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.from_prefixed_env("BOARD")
+    else:
+        app.config.from_mapping(test_config)
+    database_url = app.config["DATABASE_URL"] or f"sqlite:///{Path(app.instance_path) / 'board.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    secure = bool(app.config["HTTPS"])
+    app.config["SESSION_COOKIE_SECURE"] = secure
+    app.config["REMEMBER_COOKIE_SECURE"] = secure
+    app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual postgres:// and postgresql:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def write_instance_config(instance_path: str) -> Path | None:
+    """Create instance/config.py with a random SECRET_KEY, readable by its owner only; None if it exists."""
+    path = Path(instance_path) / "config.py"
+    if path.exists():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as config:
+        config.write(
+            "# Reelboard instance configuration (not in git). See README.md for every setting.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+        )
+    return path

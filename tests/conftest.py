@@ -1,0 +1,110 @@
+"""Fixtures: a fresh board (app + database) per test, clients that speak forms and htmx, query counting."""
+import os
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event
+
+from board import create_app
+from board.extensions import db
+
+from .factories import DEFAULT_PASSWORD
+
+# Set BOARD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL.
+TEST_DATABASE_URL = os.environ.get("BOARD_TEST_DATABASE_URL")
+CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+
+
+class BoardClient(FlaskClient):
+    """A test client that submits forms the way the board's pages do: with the page's CSRF token."""
+
+    def csrf_token(self) -> str:
+        page = self.get("/login").get_data(as_text=True)
+        return CSRF_PATTERN.search(page).group(1)
+
+    def submit(self, url: str, data: dict | None = None, htmx: bool = False, headers: dict | None = None, **kwargs):
+        """POST a form as a browser would, or as htmx would (token in the X-CSRFToken header)."""
+        data = dict(data or {})
+        headers = dict(headers or {})
+        token = self.csrf_token()
+        if htmx:
+            headers.update({"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"})
+        else:
+            data.setdefault("csrf_token", token)
+        return self.post(url, data=data, headers=headers, **kwargs)
+
+    def htmx_get(self, url: str, **kwargs):
+        return self.get(url, headers={"HX-Request": "true"}, **kwargs)
+
+    def log_in(self, user, password: str = DEFAULT_PASSWORD, remember: bool = False):
+        response = self.submit("/login", {"username": user.username, "password": password, "remember": "y" if remember else ""})
+        assert response.status_code == 303, response.get_data(as_text=True)
+        return response
+
+
+def make_test_app(database_url: str, **overrides):
+    app = create_app({"SECRET_KEY": "test secret", "TESTING": True, "DATABASE_URL": database_url, **overrides})
+    app.test_client_class = BoardClient
+    return app
+
+
+@pytest.fixture
+def database_url(tmp_path):
+    return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'board.db'}"
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_test_app(database_url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def other_client(app):
+    """A second browser, for a second member acting at the same time."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def count_queries(app):
+    """Counts SQL statements sent while the returned counter's block runs: `with count_queries() as n: ...`."""
+
+    class Counter:
+        def __init__(self):
+            self.statements = []
+
+        def __enter__(self):
+            self.statements = []
+            event.listen(engine, "before_cursor_execute", self._record)
+            return self
+
+        def __exit__(self, *exc):
+            event.remove(engine, "before_cursor_execute", self._record)
+
+        def _record(self, _conn, _cursor, statement, *_args):
+            self.statements.append(statement)
+
+        @property
+        def count(self) -> int:
+            return len(self.statements)
+
+    with app.app_context():
+        engine = db.engine
+    return Counter
