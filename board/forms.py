@@ -1,7 +1,7 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
-from wtforms.validators import EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, TITLE_MAX, USERNAME_PATTERN, utcnow
 
@@ -37,7 +37,7 @@ class RegisterForm(FlaskForm):
         "Username",
         filters=[single_line],
         validators=[
-            InputRequired("Choose a username."),
+            DataRequired("Choose a username."),
             Regexp(USERNAME_PATTERN, message="3–30 letters, digits, _ or -."),
         ],
     )
@@ -54,7 +54,7 @@ class RegisterForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", filters=[single_line], validators=[InputRequired("Enter your username.")])
+    username = StringField("Username", filters=[single_line], validators=[DataRequired("Enter your username.")])
     password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)])
     remember = BooleanField("Remember me on this device")
 
@@ -69,13 +69,13 @@ class ThreadForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[InputRequired("Give the thread a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        validators=[DataRequired("Give the thread a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
     )
     film_title = StringField(
         "Film",
         filters=[single_line],
         validators=[
-            InputRequired("Which film is it about?"),
+            DataRequired("Which film is it about?"),
             Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters."),
         ],
     )

@@ -5,6 +5,7 @@ import unicodedata
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
+from flask import current_app
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import (
     Boolean,
@@ -85,7 +86,9 @@ class User(UserMixin, db.Model):
         return self.session_token
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        """Hash with Werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (the tests, for speed)."""
+        method = current_app.config.get("PASSWORD_HASH_METHOD")
+        self.password_hash = generate_password_hash(password, **({"method": method} if method else {}))
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:

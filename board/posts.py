@@ -18,7 +18,7 @@ def reply_form(post_id: int):
     if not post.accepts_reply_from(current_user):
         abort(403, "This post can't be replied to.")
     template = "posts/_reply_form.html" if is_htmx() else "posts/reply.html"
-    return render_template(template, parent=post, form=ReplyForm())
+    return render_template(template, parent=post, form=ReplyForm(), inline=is_htmx())
 
 
 @bp.post("/posts/<int:post_id>/reply")
@@ -29,7 +29,7 @@ def reply(post_id: int):
         abort(403, "This post can't be replied to.")
     form = ReplyForm()
     if not form.validate_on_submit():
-        return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form)
+        return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
     new_reply = post.add_reply(current_user, form.body.data)
     db.session.commit()
     return fragment_or_redirect(

@@ -10,6 +10,7 @@ DEFAULTS = {
     "HTTPS": False,
     "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it  # True behind TLS: cookies get the Secure flag
     "THREADS_PER_PAGE": 30,
+    "PASSWORD_HASH_METHOD": None,  # None: Werkzeug's default (scrypt)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # a 40,000-character post is at most ~160 KB as UTF-8 form data
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session, so an open page never goes stale

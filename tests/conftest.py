@@ -29,7 +29,7 @@ class BoardClient(FlaskClient):
         headers = dict(headers or {})
         token = self.csrf_token()
         if htmx:
-            headers.update({"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"})
+            headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/", **headers}
         else:
             data.setdefault("csrf_token", token)
         return self.post(url, data=data, headers=headers, **kwargs)
@@ -43,8 +43,14 @@ class BoardClient(FlaskClient):
         return response
 
 
+# A cheap hash keeps a suite that registers hundreds of members fast; test_auth checks the real default.
+FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
+
+
 def make_test_app(database_url: str, **overrides):
-    app = create_app({"SECRET_KEY": "test secret", "TESTING": True, "DATABASE_URL": database_url, **overrides})
+    config = {"SECRET_KEY": "test secret", "TESTING": True, "DATABASE_URL": database_url,
+              "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH}
+    app = create_app(config | overrides)
     app.test_client_class = BoardClient
     return app
 

@@ -1,0 +1,50 @@
+# Reelboard: `make run` serves the board, `make test` runs the whole suite. Each target sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app board
+BOARD_HOST ?= 127.0.0.1
+BOARD_PORT ?= 5000
+BOARD_WORKERS ?= 2
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: run dev test install install-test browser bench clean
+
+run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian
+	$(FLASK) setup
+	@echo "Serving Reelboard on http://$(BOARD_HOST):$(BOARD_PORT) (Ctrl-C to stop)"
+	exec $(BIN)/granian --interface wsgi --factory --host $(BOARD_HOST) --port $(BOARD_PORT) \
+		--workers $(BOARD_WORKERS) --no-access-log board:create_app
+
+dev: install ## the same board on Flask's debug server, reloading on change
+	$(FLASK) setup
+	$(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
+
+test: install-test browser ## the whole suite (browser tests included) against a throwaway database per test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install --quiet --disable-pip-version-check -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
+	touch $@
+
+browser: ## Debian's Chromium for the Playwright tests (never `playwright install`: it downloads)
+	@if [ -x "$(CHROMIUM)" ] || [ -x /usr/lib/chromium/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium with apt-get…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing and cannot be installed here (need root and apt-get): browser tests will be skipped outside CI."; \
+	fi
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -1,0 +1,219 @@
+"""Pin and hide: what moderators see and do, what everyone else sees, and the append-only record."""
+import pytest
+
+from board.extensions import db
+from board.models import ModAction, Post, Role, Thread
+
+from .factories import fetch, make_reply, make_thread, make_user
+
+
+@pytest.fixture
+def board(app):
+    author = make_user(app, "author")
+    member = make_user(app, "member")
+    moderator = make_user(app, "moddy", role=Role.MODERATOR)
+    thread = make_thread(app, author, "Spicy takes", body="The **opening** words.")
+    reply = make_reply(app, thread.opening_post, member, "A reply that breaks the rules.")
+    child = make_reply(app, reply, author, "An answer to it.")
+    return {"author": author, "member": member, "moderator": moderator, "thread": thread, "reply": reply, "child": child}
+
+
+def records(app):
+    with app.app_context():
+        return [(entry.moderator_id, entry.action, entry.target_type, entry.target_id, entry.reason)
+                for entry in db.session.scalars(db.select(ModAction).order_by(ModAction.id))]
+
+
+def test_pin_and_unpin_without_js(app, client, board):
+    client.log_in(board["moderator"])
+    thread_id = board["thread"].id
+    response = client.submit(f"/threads/{thread_id}/pin")
+    assert response.status_code == 303 and response.headers["Location"] == f"/threads/{thread_id}"
+    assert fetch(app, Thread, thread_id).pinned is True
+    assert "Thread pinned." in client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    client.submit(f"/threads/{thread_id}/unpin")
+    assert fetch(app, Thread, thread_id).pinned is False
+    moderator_id = board["moderator"].id
+    assert records(app) == [(moderator_id, "pin", "thread", thread_id, None), (moderator_id, "unpin", "thread", thread_id, None)]
+
+
+def test_pin_with_htmx_returns_the_thread_head(app, client, board):
+    client.log_in(board["moderator"])
+    response = client.submit(f"/threads/{board['thread'].id}/pin", htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and "<html" not in fragment
+    assert fragment.lstrip().startswith('<header class="thread-head" id="thread-head">')
+    assert '<span class="badge badge--pinned">Pinned</span>' in fragment and "Unpin thread" in fragment
+
+
+def test_pinning_twice_records_once(app, client, board):
+    client.log_in(board["moderator"])
+    client.submit(f"/threads/{board['thread'].id}/pin")
+    client.submit(f"/threads/{board['thread'].id}/pin")
+    assert [row[1] for row in records(app)] == ["pin"]
+
+
+def test_hide_with_reason_leaves_a_placeholder_for_members(app, client, other_client, board):
+    client.log_in(board["moderator"])
+    reply_id = board["reply"].id
+    response = client.submit(f"/posts/{reply_id}/hide", {"reason": "  personal   attack "}, htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 200 and fragment.lstrip().startswith('<article class="post is-hidden"')
+    assert f'id="post-{reply_id}"' in fragment.split(">", 1)[0]
+    assert "Hidden by moderators</strong>: personal attack" in fragment and "Unhide" in fragment
+    assert "A reply that breaks the rules." in fragment  # moderators still see it
+    assert fetch(app, Post, reply_id).hidden_reason == "personal attack"
+    assert records(app) == [(board["moderator"].id, "hide", "post", reply_id, "personal attack")]
+
+    other_client.log_in(board["member"])
+    page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
+    assert "A reply that breaks the rules." not in page
+    assert f'<p class="post__placeholder">Hidden by moderators.</p>' in page
+    assert "An answer to it." in page  # replies keep their place under the placeholder
+    assert page.index(f'id="post-{reply_id}"') < page.index(f'id="post-{board["child"].id}"')
+
+
+def test_hide_without_js_and_unhide(app, client, board):
+    client.log_in(board["moderator"])
+    reply_id = board["reply"].id
+    response = client.submit(f"/posts/{reply_id}/hide", {"reason": ""})
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/threads/{board['thread'].id}#post-{reply_id}"
+    assert fetch(app, Post, reply_id).hidden is True
+    response = client.submit(f"/posts/{reply_id}/unhide", htmx=True)
+    assert response.status_code == 200 and "A reply that breaks the rules." in response.get_data(as_text=True)
+    assert fetch(app, Post, reply_id).hidden is False
+    assert [row[1:] for row in records(app)] == [("hide", "post", reply_id, None), ("unhide", "post", reply_id, None)]
+
+
+def test_over_long_hide_reason_is_a_form_error(app, client, board):
+    client.log_in(board["moderator"])
+    response = client.submit(f"/posts/{board['reply'].id}/hide", {"reason": "x" * 301}, htmx=True)
+    assert response.status_code == 422 and "At most 300 characters." in response.get_data(as_text=True)
+    assert response.headers["HX-Retarget"] == "this"
+    plain = client.submit(f"/posts/{board['reply'].id}/hide", {"reason": "x" * 301})
+    assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)
+    assert fetch(app, Post, board["reply"].id).hidden is False and records(app) == []
+
+
+def test_hiding_the_opening_post_takes_the_thread_off_the_front_page_for_members(app, client, other_client, board):
+    client.log_in(board["moderator"])
+    client.submit(f"/posts/{board['thread'].opening_post.id}/hide", {"reason": "spam"})
+    other_client.log_in(board["member"])
+    assert "Spicy takes" not in other_client.get("/").get_data(as_text=True)
+    moderator_view = client.get("/").get_data(as_text=True)
+    assert "Spicy takes" in moderator_view and '<span class="badge badge--hidden">Hidden</span>' in moderator_view
+    thread_page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
+    assert "Thread hidden by moderators" in thread_page and "Spicy takes" not in thread_page
+    assert "The <strong>opening</strong> words." not in thread_page
+
+
+def test_hidden_posts_cannot_be_voted_or_replied_to_by_members(app, client, other_client, board):
+    client.log_in(board["moderator"])
+    client.submit(f"/posts/{board['reply'].id}/hide")
+    other_client.log_in(board["author"])
+    assert other_client.submit(f"/posts/{board['reply'].id}/vote", {"direction": "up"}).status_code == 403
+    assert other_client.submit(f"/posts/{board['reply'].id}/reply", {"body": "psst"}).status_code == 403
+
+
+def test_moderation_records_are_append_only(app, client, board):
+    client.log_in(board["moderator"])
+    client.submit(f"/threads/{board['thread'].id}/pin")
+    with app.app_context():
+        entry = db.session.scalar(db.select(ModAction))
+        entry.reason = "rewritten later"
+        with pytest.raises(PermissionError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.delete(db.session.scalar(db.select(ModAction)))
+        with pytest.raises(PermissionError):
+            db.session.commit()
+
+
+# The authorization matrix: every state-changing route × who asks → status and effect ----------------------------------
+
+ROLES = ["anonymous", "member", "author", "moderator", "admin"]
+
+
+def act_as(app, client, board, role):
+    users = {
+        "member": board["member"],
+        "author": board["author"],
+        "moderator": board["moderator"],
+        "admin": make_user(app, "boss", role=Role.ADMIN),
+    }
+    if role != "anonymous":
+        client.log_in(users[role])
+
+
+def pinned(app, board):
+    return fetch(app, Thread, board["thread"].id).pinned
+
+
+def opening_hidden(app, board):
+    return fetch(app, Post, board["thread"].opening_post.id).hidden
+
+
+def opening_score(app, board):
+    return fetch(app, Post, board["thread"].opening_post.id).score
+
+
+def post_count(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(Post.id)))
+
+
+def thread_count(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(Thread.id)))
+
+
+def pin_first(app, board):
+    with app.app_context():
+        db.session.get(Thread, board["thread"].id).pinned = True
+        db.session.commit()
+
+
+def hide_first(app, board):
+    with app.app_context():
+        db.session.get(Post, board["thread"].opening_post.id).hidden = True
+        db.session.commit()
+
+
+# route, form, setup, measure, {role: (status, measured value after)}
+MATRIX = {
+    "pin": ("/threads/{thread}/pin", {}, None, pinned,
+            {"anonymous": (303, False), "member": (403, False), "author": (403, False), "moderator": (303, True), "admin": (303, True)}),
+    "unpin": ("/threads/{thread}/unpin", {}, pin_first, pinned,
+              {"anonymous": (303, True), "member": (403, True), "author": (403, True), "moderator": (303, False), "admin": (303, False)}),
+    "hide": ("/posts/{opening}/hide", {"reason": "r"}, None, opening_hidden,
+             {"anonymous": (303, False), "member": (403, False), "author": (403, False), "moderator": (303, True), "admin": (303, True)}),
+    "unhide": ("/posts/{opening}/unhide", {}, hide_first, opening_hidden,
+               {"anonymous": (303, True), "member": (403, True), "author": (403, True), "moderator": (303, False), "admin": (303, False)}),
+    "vote": ("/posts/{opening}/vote", {"direction": "up"}, None, opening_score,
+             {"anonymous": (303, 0), "member": (303, 1), "author": (403, 0), "moderator": (303, 1), "admin": (303, 1)}),
+    "reply": ("/posts/{opening}/reply", {"body": "Matrix reply"}, None, post_count,
+              {"anonymous": (303, 3), "member": (303, 4), "author": (303, 4), "moderator": (303, 4), "admin": (303, 4)}),
+    "new thread": ("/threads/new", {"title": "T", "film_title": "F", "body": "B"}, None, thread_count,
+                   {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "moderator": (303, 2), "admin": (303, 2)}),
+}
+CASES = [(action, role) for action in MATRIX for role in ROLES]
+
+
+@pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
+@pytest.mark.parametrize("action, role", CASES, ids=[f"{a}-{r}" for a, r in CASES])
+def test_authorization_matrix(app, client, board, action, role, htmx):
+    url, form, setup, measure, expected = MATRIX[action]
+    if setup:
+        setup(app, board)
+    act_as(app, client, board, role)
+    response = client.submit(url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id), form, htmx=htmx)
+    status, effect = expected[role]
+    if htmx:
+        status = {303: 200, 403: 403}[status] if role != "anonymous" else 401
+        if action == "new thread" and role != "anonymous":
+            status = 303  # starting a thread is a plain form on its own page
+    assert response.status_code == status
+    if role == "anonymous":
+        assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
+    assert measure(app, board) == effect
