@@ -22,6 +22,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     settings.load(app, test_config)
 
+    # First: the malformed-input guard reads the raw body before anything parses the form.
+    security.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
@@ -34,7 +36,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp):
         app.register_blueprint(blueprint)
 
-    security.init_app(app)
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -4,6 +4,7 @@ import sys
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
@@ -17,6 +18,7 @@ def init_app(app) -> None:
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create the database or bring it up to the current schema (safe to run again)."""
     upgrade()
@@ -24,6 +26,7 @@ def init_db():
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("name")
 @click.option(
     "--password-file",
@@ -51,6 +54,7 @@ def create_admin(name: str, password_file):
 
 
 @click.command("set-role")
+@with_appcontext
 @click.argument("name")
 @click.argument("role", type=click.Choice([role.value for role in Role]))
 def set_role(name: str, role: str):
@@ -64,6 +68,7 @@ def set_role(name: str, role: str):
 
 
 @click.command("demo")
+@with_appcontext
 def demo():
     """Load the demo board into an empty database and print how to sign in as its admin."""
     from .demo import load_demo_board
@@ -79,6 +84,7 @@ def demo():
 
 
 @click.command("setup")
+@with_appcontext
 def setup():
     """What `make run` does before serving: instance config, schema, and the demo board on an empty database."""
     created = write_instance_config(current_app.instance_path)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from board import create_app
 from board.extensions import db
@@ -60,16 +60,45 @@ def database_url(tmp_path):
     return TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'board.db'}"
 
 
-@pytest.fixture
-def app(database_url):
-    app = make_test_app(database_url)
+def reset_database(app, create_tables: bool = True) -> None:
+    """Empty the test database (tables and Alembic's version row), then create the model tables if asked."""
     with app.app_context():
         db.drop_all()
-        db.create_all()
-    yield app
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+        if create_tables:
+            db.create_all()
+
+
+def dispose(app) -> None:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    app = make_test_app(database_url)
+    reset_database(app)
+    yield app
+    dispose(app)
+
+
+@pytest.fixture
+def app_factory(database_url):
+    """More boards on the test database, with other settings or with no tables at all (a fresh clone)."""
+    made = []
+
+    def build(create_tables: bool = True, **overrides):
+        app = make_test_app(database_url, **overrides)
+        reset_database(app, create_tables)
+        made.append(app)
+        return app
+
+    yield build
+    for app in made:
+        reset_database(app, create_tables=False)
+        dispose(app)
 
 
 @pytest.fixture
@@ -105,7 +134,8 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", self._record)
 
         def _record(self, _conn, _cursor, statement, *_args):
-            self.statements.append(statement)
+            if statement not in ("BEGIN", "BEGIN IMMEDIATE"):  # SQLite transaction control, implicit on PostgreSQL
+                self.statements.append(statement)
 
         @property
         def count(self) -> int:

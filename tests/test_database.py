@@ -1,0 +1,119 @@
+"""The database underneath: SQLite tuned for concurrent writers, and the same code on PostgreSQL."""
+import os
+import threading
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from board.extensions import db
+from board.models import Post, Thread
+
+from .conftest import TEST_DATABASE_URL, make_test_app
+from .factories import make_reply, make_thread, make_user
+
+POSTGRES_URL = os.environ.get("BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="checks SQLite tuning; the suite runs on another database")
+
+
+@sqlite_only
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app):
+    with app.app_context():
+        pragma = lambda name: db.session.execute(text(f"PRAGMA {name}")).scalar()  # noqa: E731
+        assert pragma("journal_mode") == "wal"
+        assert pragma("foreign_keys") == 1
+        assert pragma("busy_timeout") >= 5000
+
+
+@sqlite_only
+def test_sqlite_enforces_foreign_keys(app):
+    from sqlalchemy.exc import IntegrityError
+
+    with app.app_context():
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("INSERT INTO votes (user_id, post_id, value, created_at) VALUES (99, 99, 1, '2026-01-01')"))
+        db.session.rollback()
+
+
+def test_concurrent_writers_never_see_database_is_locked(app):
+    """Eight members replying and voting at once: every request succeeds and every reply is stored."""
+    thread = make_thread(app, make_user(app, "host"), "Release night")
+    members = [make_user(app) for _ in range(8)]
+    replies_each = 6
+    errors, statuses = [], []
+
+    def member_session(member):
+        client = app.test_client()
+        client.log_in(member)
+        token = client.csrf_token()
+        for number in range(replies_each):
+            response = client.post(f"/posts/{thread.opening_post.id}/reply",
+                                   data={"body": f"{member.username} says {number}", "csrf_token": token})
+            statuses.append(response.status_code)
+            vote = client.post(f"/posts/{thread.opening_post.id}/vote", data={"direction": "up", "csrf_token": token})
+            statuses.append(vote.status_code)
+
+    def guarded(member):
+        try:
+            member_session(member)
+        except Exception as error:  # any exception here is a failure of the test, reported below
+            errors.append(repr(error))
+
+    workers = [threading.Thread(target=guarded, args=(member,)) for member in members]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    assert statuses == [303] * (2 * replies_each * len(members))
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count(Post.id)).where(Post.parent_id.is_not(None))) == replies_each * len(members)
+        assert db.session.get(Thread, thread.id).reply_count == replies_each * len(members)
+        # each member voted up an even number of times: pressing the same arrow again takes the vote back
+        assert db.session.get(Post, thread.opening_post.id).score == 0
+
+
+@pytest.fixture
+def postgres_url():
+    try:
+        engine = create_engine(POSTGRES_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+    except OperationalError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required in CI but not reachable at {POSTGRES_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+    return POSTGRES_URL
+
+
+@pytest.mark.postgres
+def test_the_board_runs_on_postgresql_through_its_migrations(postgres_url):
+    app = make_test_app(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
+    with app.app_context():
+        db.drop_all()
+        db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.session.commit()
+    try:
+        assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+        author, reader = make_user(app, "Author"), make_user(app, "reader")
+        thread = make_thread(app, author, "Playtime on 70mm", film=("Playtime", 1967))
+        reply = make_reply(app, thread.opening_post, reader, "Tativille!")
+        client = app.test_client()
+        client.log_in(reader)
+        assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+        assert client.submit(f"/posts/{reply.id}/reply", {"body": "Nested on PostgreSQL"}, htmx=True).status_code == 200
+        for sort in ("hot", "new", "top"):
+            page = client.get(f"/?sort={sort}").get_data(as_text=True)
+            assert "Playtime on 70mm" in page and "1 point" in page
+        page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
+        assert "Nested on PostgreSQL" in page
+        duplicate = client.submit("/register", {"username": "AUTHOR", "password": "long enough pw", "confirm": "long enough pw"})
+        assert duplicate.status_code == 422 and "That username is taken." in duplicate.get_data(as_text=True)
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.session.commit()
+            db.engine.dispose()
