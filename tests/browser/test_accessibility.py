@@ -159,7 +159,7 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     reply = make_reply(app, thread.opening_post, replier, "A reply to answer.")
     page = open_page()
     problems, foreign = [], []
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text}"))
+    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text} {message.location}"))
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     page.on("request", lambda request: urlsplit(request.url).hostname != "127.0.0.1" and foreign.append(request.url))
     page.add_init_script(RECORD_CSP_VIOLATIONS)
