@@ -6,6 +6,7 @@ FLASK := $(BIN)/flask --app board
 BOARD_HOST ?= 127.0.0.1
 BOARD_PORT ?= 5000
 BOARD_WORKERS ?= 2
+BOARD_THREADS ?= 8
 CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: run dev test install install-test browser bench clean
@@ -14,7 +15,7 @@ run: install ## set up instance/, migrate, load the demo board into an empty dat
 	$(FLASK) setup
 	@echo "Serving Reelboard on http://$(BOARD_HOST):$(BOARD_PORT) (Ctrl-C to stop)"
 	exec $(BIN)/granian --interface wsgi --factory --host $(BOARD_HOST) --port $(BOARD_PORT) \
-		--workers $(BOARD_WORKERS) --no-access-log board:create_app
+		--workers $(BOARD_WORKERS) --blocking-threads $(BOARD_THREADS) --no-access-log board:create_app
 
 dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup

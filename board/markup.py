@@ -8,8 +8,9 @@ linkifies bare ``http(s)://`` URLs in the same pass.
 
 Output markup the stylesheet can rely on:
 
-* Headings are demoted by two levels so a member's heading never outranks the
-  page's own h1/h2: ``#`` -> h3, ``##`` -> h4, ``###`` -> h5, ``####`` and deeper -> h6.
+* Headings sit under the page's own h1/h2 without skipping a level: the heading
+  levels a post uses become h3, h4, h5, h6 in rank order (``#`` and ``###`` in one
+  post -> h3 and h4; a post whose top heading is ``##`` starts at h3 too).
 * ``||text||`` becomes a keyboard-focusable spoiler, revealed by CSS alone::
 
       <span class="spoiler" tabindex="0"><span class="visually-hidden">Spoiler: </span><span class="spoiler-text">text</span></span>
@@ -46,7 +47,7 @@ CODE_CLASS_RE = re.compile(r"language-[a-z0-9+#-]+")
 # .movie or .dev); ours wants an explicit http(s):// with any host, stops at curly quotes and
 # leaves sentence punctuation outside the link (bleach itself trims trailing "." "," and ")").
 URL_RE = re.compile(r"""\(*\bhttps?://\w[^\s<>"`{}|\\^“”‘’«»]*(?<![!?:;'*])""", re.IGNORECASE)
-HEADING_DEMOTION = 2  # page templates own h1 and h2
+TOP_HEADING = 3  # page templates own h1 and h2
 DEEPEST_HEADING = 6
 LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
 SPOILER_MARKER = "|"
@@ -68,9 +69,15 @@ def _allow_spoiler_attr(tag: str, name: str, value: str) -> bool:
     return (name == "class" and value in SPOILER_CLASSES) or (name == "tabindex" and value == "0")
 
 
+def _allow_focusable(tag: str, name: str, value: str) -> bool:
+    """A code block that scrolls sideways must be reachable by keyboard: tabindex="0", nothing else."""
+    return name == "tabindex" and value == "0"
+
+
 ALLOWED_ATTRIBUTES = {
     "a": ["href", "title", "rel"],
     "ol": ["start"],
+    "pre": _allow_focusable,
     "code": _allow_code_attr,
     "span": _allow_spoiler_attr,
 }
@@ -114,10 +121,11 @@ def _spoiler_post_process(state: StateInline) -> None:
 
 
 def _demote_headings(state: StateCore) -> None:
-    """Shift heading levels down so member headings sit under the page's h1/h2."""
-    for token in state.tokens:
-        if token.type in ("heading_open", "heading_close"):
-            token.tag = f"h{min(int(token.tag[1]) + HEADING_DEMOTION, DEEPEST_HEADING)}"
+    """Rank the post's heading levels from h3 down, so they sit under the page's h1/h2 and never skip one."""
+    headings = [token for token in state.tokens if token.type in ("heading_open", "heading_close")]
+    ranks = {level: rank for rank, level in enumerate(sorted({int(token.tag[1]) for token in headings}))}
+    for token in headings:
+        token.tag = f"h{min(TOP_HEADING + ranks[int(token.tag[1])], DEEPEST_HEADING)}"
 
 
 def _images_to_links(state: StateCore) -> None:
@@ -143,6 +151,15 @@ def _images_to_links(state: StateCore) -> None:
         block.children = children
 
 
+def _focusable(default_rule):
+    """Code blocks scroll rather than wrap, so keyboard users must be able to focus them."""
+
+    def render(_renderer, tokens, idx, options, env) -> str:
+        return default_rule(tokens, idx, options, env).replace("<pre>", '<pre tabindex="0">', 1)
+
+    return render
+
+
 def _link_policy(attrs: dict, is_new: bool) -> dict | None:
     """Give every link the board's rel; reduce links without an allowed absolute URL to their text."""
     # Filters run after bleach sanitizes, so links LinkifyFilter adds are vetted only here.
@@ -162,6 +179,8 @@ _markdown.inline.ruler.before("emphasis", "spoiler", _spoiler_tokenize)
 _markdown.inline.ruler2.before("emphasis", "spoiler", _spoiler_post_process)
 _markdown.core.ruler.push("demote_headings", _demote_headings)
 _markdown.core.ruler.push("images_to_links", _images_to_links)
+for _rule in ("fence", "code_block"):
+    _markdown.add_render_rule(_rule, _focusable(_markdown.renderer.rules[_rule]))
 _markdown.add_render_rule("spoiler_open", lambda *args: SPOILER_OPEN)
 _markdown.add_render_rule("spoiler_close", lambda *args: SPOILER_CLOSE)
 

@@ -191,14 +191,16 @@ HOSTILE = [
     case(
         "fenced-script",
         "```\n<script>x</script>\n```",
-        "<pre><code>&lt;script&gt;x&lt;/script&gt;\n</code></pre>\n",
+        "<pre tabindex=\"0\"><code>&lt;script&gt;x&lt;/script&gt;\n</code></pre>\n",
     ),
     case(
         "indented-script",
         "    <script>x</script>",
-        "<pre><code>&lt;script&gt;x&lt;/script&gt;\n</code></pre>\n",
+        "<pre tabindex=\"0\"><code>&lt;script&gt;x&lt;/script&gt;\n</code></pre>\n",
     ),
-    case("fence-info-breakout", '```js" onclick="alert(1)\nx\n```', "<pre><code>x\n</code></pre>\n"),
+    case("pre-attributes-typed", '<pre tabindex="5" onfocus="x()">y</pre>',
+         "<p>&lt;pre tabindex=&quot;5&quot; onfocus=&quot;x()&quot;&gt;y&lt;/pre&gt;</p>\n"),
+    case("fence-info-breakout", '```js" onclick="alert(1)\nx\n```', "<pre tabindex=\"0\"><code>x\n</code></pre>\n"),
     case("heading-script", "# <script>x</script>", "<h3>&lt;script&gt;x&lt;/script&gt;</h3>\n"),
     # Spoilers under attack.
     case("nested-spoilers", "||a ||b|| c||", p(spoiler("a " + spoiler("b") + " c"))),
@@ -252,6 +254,8 @@ def _check_element(element) -> None:
         assert re.fullmatch(r"language-[a-z0-9+#-]+", attrs.get("class", "language-none"))
     elif tag == "ol":
         assert set(attrs) <= {"start"} and attrs.get("start", "1").isdigit(), attrs
+    elif tag == "pre":
+        assert attrs == {"tabindex": "0"}, attrs  # scrollable code is keyboard-reachable, nothing more
     else:
         assert attrs == {}, (tag, attrs)
 
@@ -286,7 +290,7 @@ FILM_ESSAY = (
     "The end? ||Alma *becomes* Elisabet.|| See https://www.criterion.com/films/28664-persona."
 )
 FILM_ESSAY_HTML = (
-    "<h4>On “Persona”</h4>\n"
+    "<h3>On “Persona”</h3>\n"
     "<p>Ingmar Bergman’s <em>Persona</em> (1966) — which Agnès Varda called ‘a wound’ — casts "
     "Liv Ullmann and Bibi Andersson; Isabelle Huppert’s later work echoes it – quietly.</p>\n"
     "<p>Cast:</p>\n"
@@ -313,13 +317,14 @@ def test_straight_quotes_and_double_hyphens_are_not_made_typographic():
     ("source", "expected"),
     [
         case("h1", "# One", "<h3>One</h3>\n"),
-        case("h2", "## Two", "<h4>Two</h4>\n"),
-        case("h3", "### Three", "<h5>Three</h5>\n"),
-        case("h4", "#### Four", "<h6>Four</h6>\n"),
-        case("h5", "##### Five", "<h6>Five</h6>\n"),
-        case("h6", "###### Six", "<h6>Six</h6>\n"),
+        case("h2-alone", "## Two", "<h3>Two</h3>\n"),
+        case("h6-alone", "###### Six", "<h3>Six</h3>\n"),
+        case("ranked", "# One\n## Two\n### Three\n#### Four", "<h3>One</h3>\n<h4>Two</h4>\n<h5>Three</h5>\n<h6>Four</h6>\n"),
+        case("skips-closed", "# One\n### Three\n###### Six", "<h3>One</h3>\n<h4>Three</h4>\n<h5>Six</h5>\n"),
+        case("deepest-capped", "# 1\n## 2\n### 3\n#### 4\n##### 5", "<h3>1</h3>\n<h4>2</h4>\n<h5>3</h5>\n<h6>4</h6>\n<h6>5</h6>\n"),
+        case("top-is-second", "## Two\n# One", "<h4>Two</h4>\n<h3>One</h3>\n"),
         case("setext-1", "Setext one\n===", "<h3>Setext one</h3>\n"),
-        case("setext-2", "Setext two\n---", "<h4>Setext two</h4>\n"),
+        case("setext-2", "Setext two\n---\n\nSetext one\n===", "<h4>Setext two</h4>\n<h3>Setext one</h3>\n"),
     ],
 )
 def test_headings_are_demoted_below_the_pages_own(source, expected):
@@ -389,7 +394,7 @@ def test_spoiler_markup(source, expected):
         case(
             "not-in-code-block",
             "```\nhttps://example.com/\n```",
-            "<pre><code>https://example.com/\n</code></pre>\n",
+            "<pre tabindex=\"0\"><code>https://example.com/\n</code></pre>\n",
         ),
     ],
 )
@@ -434,10 +439,10 @@ def test_images_become_plain_links(source, expected):
         case(
             "code-language",
             "```python\nprint('<b>')\n```",
-            '<pre><code class="language-python">print(\'&lt;b&gt;\')\n</code></pre>\n',
+            '<pre tabindex="0"><code class="language-python">print(\'&lt;b&gt;\')\n</code></pre>\n',
         ),
-        case("code-language-plus", "```c++\nx\n```", '<pre><code class="language-c++">x\n</code></pre>\n'),
-        case("code-language-upper-dropped", "```Python\nx\n```", "<pre><code>x\n</code></pre>\n"),
+        case("code-language-plus", "```c++\nx\n```", '<pre tabindex="0"><code class="language-c++">x\n</code></pre>\n'),
+        case("code-language-upper-dropped", "```Python\nx\n```", "<pre tabindex=\"0\"><code>x\n</code></pre>\n"),
         case("hard-break", "line one  \nline two", p("line one<br>\nline two")),
         case("hr", "---", "<hr>\n"),
         case("ampersands", "AT&T & Agnès", p("AT&amp;T &amp; Agnès")),

@@ -151,6 +151,10 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
+def is_favicon(url: str) -> bool:
+    return urlsplit(url).path == "/favicon.ico"
+
+
 def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     app = live_server.app
     author, replier = make_user(app, "author"), make_user(app, "replier")
@@ -159,7 +163,13 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     reply = make_reply(app, thread.opening_post, replier, "A reply to answer.")
     page = open_page()
     problems, foreign = [], []
-    page.on("console", lambda message: message.type == "error" and problems.append(f"console: {message.text} {message.location}"))
+
+    def on_console(message):
+        # The missing favicon's 404 has its own test (test_the_browser_finds_a_favicon).
+        if message.type == "error" and not is_favicon(message.location.get("url", "")):
+            problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
     page.on("request", lambda request: urlsplit(request.url).hostname != "127.0.0.1" and foreign.append(request.url))
     page.add_init_script(RECORD_CSP_VIOLATIONS)
@@ -176,4 +186,17 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
 
     violations = page.evaluate("window.__cspViolations")
     assert violations is not None, "the CSP listener was not installed"
-    assert (problems, violations, foreign) == ([], [], [])
+    assert problems == [], "errors in the browser console"
+    assert violations == [], "Content-Security-Policy violations"
+    assert foreign == [], "requests to hosts other than 127.0.0.1"
+
+
+@pytest.mark.xfail(strict=True, reason="BUG: the board has no favicon; the browser's automatic GET /favicon.ico "
+                                       "is a 404, logged as a console error on a visitor's first page")
+def test_the_browser_finds_a_favicon(live_server, open_page):
+    page = open_page()
+    page.goto("/")
+    # What Chromium fetches: the declared icon, else /favicon.ico.
+    icon = page.evaluate("document.querySelector('link[rel~=icon]')?.href ?? new URL('/favicon.ico', location).href")
+    response = page.request.get(icon)
+    assert response.ok, f"{icon} answered {response.status}"
