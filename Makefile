@@ -9,7 +9,9 @@ BOARD_WORKERS ?= 2
 BOARD_THREADS ?= 8
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run dev test install install-test browser bench clean
+POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+
+.PHONY: run dev test test-postgres install install-test browser clean
 
 run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian
 	$(FLASK) setup
@@ -23,6 +25,9 @@ dev: install ## the same board on Flask's debug server, reloading on change
 
 test: install-test browser ## the whole suite (browser tests included) against a throwaway database per test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: install-test ## the suite (without the browser tests) against PostgreSQL at POSTGRES_TEST_URL
+	BOARD_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 

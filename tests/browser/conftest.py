@@ -158,6 +158,17 @@ def reply_id_of(item) -> int:
     return int(item.get_attribute("id").removeprefix("reply-"))
 
 
+# Classes htmx puts on elements from a request until the swapped-in content has settled. New content only
+# becomes live (hx-* attributes processed, autofocus applied) when it settles, 20 ms after the swap: acting
+# on it before then would submit a plain form.
+HTMX_BUSY = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+
+
+def htmx_settled(page: Page) -> None:
+    """Waits until htmx has no request in flight and every swap has settled."""
+    expect(page.locator(HTMX_BUSY)).to_have_count(0)
+
+
 @contextmanager
 def stays_on_page(page: Page):
     """Asserts the block ran without a page load: a sentinel on window survives and no `load` event fired.

@@ -10,7 +10,7 @@ from board.extensions import db
 from board.models import Post, Role, Thread, User
 
 from ..factories import make_reply, make_thread, make_user
-from .conftest import dispose, log_in, make_board, serve
+from .conftest import dispose, htmx_settled, log_in, make_board, serve
 
 pytestmark = pytest.mark.browser
 
@@ -137,6 +137,7 @@ def test_no_wcag_violations(board, new_context, view, scheme):
     page = context.new_page()
     show(page, board)
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (scheme == "dark")
+    htmx_settled(page)
     results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
 
@@ -179,7 +180,10 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     # Exercise htmx: a vote, the inline reply form, a reply; each swaps new markup in.
     page.locator(f"#vote-{thread.opening_post.id}").get_by_role("button", name="Upvote").click()
     expect(page.locator(f"#vote-up-{thread.opening_post.id}")).to_have_attribute("aria-pressed", "true")
+    htmx_settled(page)
     page.locator(f"#post-{reply.id}").get_by_role("link", name="Reply").click()
+    expect(page.locator(f"#reply-slot-{reply.id} form")).to_be_visible()
+    htmx_settled(page)
     page.locator(f"#reply-slot-{reply.id}").get_by_label("Reply to replier").fill("In place.")
     page.locator(f"#reply-slot-{reply.id}").get_by_role("button", name="Post reply").click()
     expect(page.locator(f"#replies-{reply.id} > li.reply")).to_have_count(1)

@@ -8,7 +8,7 @@ from board.extensions import db
 from board.models import Post, Role
 
 from ..factories import fetch, make_reply, make_thread, make_user
-from .conftest import fill_login_form, log_in, register, reply_id_of, start_thread, stays_on_page
+from .conftest import fill_login_form, htmx_settled, log_in, register, reply_id_of, start_thread, stays_on_page
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +57,7 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
         slot = alice.locator(f"#reply-slot-{bob_reply_id}")
         inline_body = slot.get_by_label("Reply to bob")
         expect(inline_body).to_be_focused()
+        htmx_settled(alice)
         inline_body.fill("Agreed, but the *bar* scene did the work.")
         slot.get_by_role("button", name="Post reply").click()
         nested = alice.locator(f"#reply-{bob_reply_id} > ol#replies-{bob_reply_id} > li.reply")
@@ -84,6 +85,7 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
             expect(up).to_have_attribute("aria-pressed", up_pressed)
             expect(down).to_have_attribute("aria-pressed", down_pressed)
             expect(button).to_be_focused()
+            htmx_settled(bob)  # the new buttons are live only once settled
         # ...and by keyboard: from the Downvote button, Shift+Tab reaches Upvote; Enter and Space press it.
         bob.keyboard.press("Shift+Tab")
         expect(up).to_be_focused()
@@ -91,6 +93,7 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
         expect(score).to_have_text("1 point")
         expect(up).to_have_attribute("aria-pressed", "true")
         expect(up).to_be_focused()
+        htmx_settled(bob)
         bob.keyboard.press("Tab")
         expect(down).to_be_focused()
         bob.keyboard.press("Space")
@@ -173,6 +176,7 @@ def test_an_empty_inline_reply_shows_the_error_in_place(live_server, open_page):
         page.locator(f"#post-{reply.id}").get_by_role("link", name="Reply").click()
         body = slot.get_by_label("Reply to replier")
         expect(body).to_be_focused()
+        htmx_settled(page)
         body.fill("   ")
         slot.get_by_role("button", name="Post reply").click()
         error = slot.locator(f"#reply-body-{reply.id}-error")
@@ -181,6 +185,7 @@ def test_an_empty_inline_reply_shows_the_error_in_place(live_server, open_page):
         expect(body).to_have_attribute("aria-describedby", re.compile(rf"\breply-body-{reply.id}-error\b"))
         expect(children).to_have_count(0)
         assert count_posts(app) == before
+        htmx_settled(page)
         # The form it was swapped for still works in place.
         body.fill("Now with words.")
         slot.get_by_role("button", name="Post reply").click()
