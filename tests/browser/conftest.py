@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from board.extensions import db
 
-from ..conftest import make_test_app
+from ..conftest import dispose, make_test_app
 from ..factories import DEFAULT_PASSWORD
 
 # The binary first: /usr/bin/chromium is a wrapper script that may print a harmless shell warning.
@@ -84,12 +84,6 @@ def make_board(tmp_path) -> Flask:
     with app.app_context():
         db.create_all()
     return app
-
-
-def dispose(app: Flask) -> None:
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
 
 
 @pytest.fixture

@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 from board.extensions import db
 from board.models import Post, Role, Thread, User
 
+from ..conftest import dispose
 from ..factories import make_reply, make_thread, make_user
-from .conftest import dispose, htmx_settled, log_in, make_board, serve
+from .conftest import htmx_settled, log_in, make_board, serve
 
 pytestmark = pytest.mark.browser
 
@@ -152,10 +153,6 @@ document.addEventListener("securitypolicyviolation", (event) => {
 """
 
 
-def is_favicon(url: str) -> bool:
-    return urlsplit(url).path == "/favicon.ico"
-
-
 def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     app = live_server.app
     author, replier = make_user(app, "author"), make_user(app, "replier")
@@ -166,8 +163,7 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     problems, foreign = [], []
 
     def on_console(message):
-        # The missing favicon's 404 has its own test (test_the_browser_finds_a_favicon).
-        if message.type == "error" and not is_favicon(message.location.get("url", "")):
+        if message.type == "error":
             problems.append(f"console: {message.text} ({message.location.get('url')})")
 
     page.on("console", on_console)
@@ -195,8 +191,6 @@ def test_the_thread_page_runs_clean_under_its_csp(live_server, open_page):
     assert foreign == [], "requests to hosts other than 127.0.0.1"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the board has no favicon; the browser's automatic GET /favicon.ico "
-                                       "is a 404, logged as a console error on a visitor's first page")
 def test_the_browser_finds_a_favicon(live_server, open_page):
     page = open_page()
     page.goto("/")

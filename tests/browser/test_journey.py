@@ -86,7 +86,7 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
             expect(down).to_have_attribute("aria-pressed", down_pressed)
             expect(button).to_be_focused()
             htmx_settled(bob)  # the new buttons are live only once settled
-        # ...and by keyboard: from the Downvote button, Shift+Tab reaches Upvote; Enter and Space press it.
+        # ...and by keyboard: Shift+Tab from Downvote reaches Upvote and Enter presses it; Tab back, Space presses Downvote.
         bob.keyboard.press("Shift+Tab")
         expect(up).to_be_focused()
         bob.keyboard.press("Enter")
@@ -177,7 +177,7 @@ def test_an_empty_inline_reply_shows_the_error_in_place(live_server, open_page):
         body = slot.get_by_label("Reply to replier")
         expect(body).to_be_focused()
         htmx_settled(page)
-        body.fill("   ")
+        body.fill("")  # the field has no `required`: nothing in the browser stops an empty reply
         slot.get_by_role("button", name="Post reply").click()
         error = slot.locator(f"#reply-body-{reply.id}-error")
         expect(error).to_have_text("This can't be empty.")
