@@ -31,9 +31,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
 
-    from . import auth, moderation, posts, threads
+    from . import admin, auth, moderation, posts, reports, threads
 
-    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp):
+    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp):
         app.register_blueprint(blueprint)
 
     templating.init_app(app)

@@ -2,6 +2,7 @@
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .access import end_banned_session
 from .extensions import db, login_manager
 from .forms import LoginForm, PasswordForm, RegisterForm
 from .htmx import is_htmx
@@ -9,6 +10,7 @@ from .models import User, Visitor
 from .security import safe_next
 
 bp = Blueprint("auth", __name__)
+bp.before_app_request(end_banned_session)
 login_manager.anonymous_user = Visitor
 login_manager.login_view = "auth.login"
 login_manager.login_message = "Please log in to do that."

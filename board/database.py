@@ -6,8 +6,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Float
 
+from .security import READ_ONLY_METHODS
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
-READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def tune_sqlite(engine: Engine) -> None:

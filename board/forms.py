@@ -1,9 +1,11 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, PasswordField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from .models import BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, TITLE_MAX, USERNAME_PATTERN, utcnow
+from .models import (
+    BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
+)
 
 PASSWORD_MAX = 1024
 FIRST_FILM_YEAR = 1870
@@ -94,6 +96,63 @@ class ReplyForm(FlaskForm):
 class HideForm(FlaskForm):
     reason = StringField(
         "Reason (optional)",
+        filters=[single_line],
+        validators=[Optional(), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
+    )
+
+
+class PinForm(FlaskForm):
+    until = DateField("Unpin on (optional)", validators=[Optional()])
+
+    def validate_until(self, field):
+        if field.data and field.data <= utcnow().date():
+            raise ValidationError("Choose a date after today.")
+
+
+BAN_TERMS = [("1", "1 day"), ("3", "3 days"), ("7", "7 days"), ("30", "30 days"), ("365", "1 year"), ("permanent", "Permanently")]
+
+
+class BanForm(FlaskForm):
+    term = SelectField("Ban for", choices=BAN_TERMS, default="7")
+    reason = StringField(
+        "Reason",
+        filters=[single_line],
+        validators=[DataRequired("Say why: the member will see it."), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
+    )
+
+    @property
+    def days(self) -> int | None:
+        return None if self.term.data == "permanent" else int(self.term.data)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[("member", "Member"), ("moderator", "Moderator"), ("admin", "Admin")])
+
+
+# Reports (issue #3): a member's report of a post; a moderator's resolution of a reported post.
+
+def trimmed(value):
+    """Free text without surrounding whitespace (newlines inside are kept)."""
+    return value.strip() if isinstance(value, str) else value
+
+
+class ReportForm(FlaskForm):
+    reason = RadioField("Why are you reporting this post?", choices=list(Report.REASONS.items()),
+                        validators=[InputRequired("Choose a reason.")])
+    details = TextAreaField(
+        "Details",
+        filters=[unix_newlines, trimmed],
+        validators=[Length(max=REPORT_DETAILS_MAX, message=f"At most {REPORT_DETAILS_MAX} characters (it has %(length)d).")],
+    )
+
+    def validate_details(self, field):
+        if self.reason.data == "other" and not field.data:
+            raise ValidationError("Tell the moderators what is wrong when you choose “Other”.")
+
+
+class ResolveForm(FlaskForm):
+    reason = StringField(
+        "Reason (optional, shown publicly)",
         filters=[single_line],
         validators=[Optional(), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
     )

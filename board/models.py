@@ -18,13 +18,15 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    case,
     event,
+    or_,
     func,
     select,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, contains_eager, mapped_column, relationship
+from sqlalchemy.orm import Mapped, contains_eager, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -38,8 +40,10 @@ TITLE_MAX = 200
 FILM_TITLE_MAX = 200
 BODY_MAX = 40_000
 REASON_MAX = 300
+REPORT_DETAILS_MAX = 500
 MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
+NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
 HOT_GRAVITY = 1.8
 # Hashing something on unknown usernames too keeps a failed login's timing the same either way.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
@@ -61,8 +65,15 @@ class Visitor(AnonymousUserMixin):
 
     id = None
     username = None
+    role = None
 
     def can_moderate(self) -> bool:
+        return False
+
+    def can_administer(self) -> bool:
+        return False
+
+    def is_banned(self, now: datetime | None = None) -> bool:
         return False
 
 
@@ -76,6 +87,10 @@ class User(UserMixin, db.Model):
     # Flask-Login's alternative id: replacing it ends every session and remember-me cookie.
     session_token: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: secrets.token_urlsafe(32))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # A ban: banned_at set; banned_until None means permanent.
+    banned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    banned_until: Mapped[datetime | None] = mapped_column(DateTime)
+    ban_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
 
@@ -99,7 +114,73 @@ class User(UserMixin, db.Model):
         self.session_token = secrets.token_urlsafe(32)
 
     def can_moderate(self) -> bool:
-        return self.role in (Role.MODERATOR, Role.ADMIN)
+        return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
+
+    def can_administer(self) -> bool:
+        """Admins also change roles and site settings."""
+        return self.role == Role.ADMIN and not self.is_banned()
+
+    def is_new(self, now: datetime | None = None) -> bool:
+        return self.created_at > (now or utcnow()) - NEW_ACCOUNT_PERIOD
+
+    def is_banned(self, now: datetime | None = None) -> bool:
+        return self.banned_at is not None and (self.banned_until is None or self.banned_until > (now or utcnow()))
+
+    def ban_notice(self) -> str:
+        """What a banned member is told: why, and until when."""
+        until = f"until {self.banned_until:%-d %B %Y, %H:%M} UTC" if self.banned_until else "permanently"
+        reason = f" Reason: {self.ban_reason}" if self.ban_reason else ""
+        return f"Your account is banned {until}.{reason}"
+
+    def can_ban(self, member: "User") -> bool:
+        """Moderators ban members; admins also ban moderators; nobody bans an admin or themselves."""
+        if not self.can_moderate() or member.id == self.id or member.role == Role.ADMIN:
+            return False
+        return member.role == Role.MEMBER or self.can_administer()
+
+    def ban(self, moderator: "User", days: int | None, reason: str | None) -> None:
+        """Ban for `days` days, or permanently when None; every session of the member ends now."""
+        now = utcnow()
+        self.banned_at, self.banned_until = now, (now + timedelta(days=days) if days else None)
+        self.ban_reason = reason or None
+        self.end_sessions()
+        term = f"{days} day{'s' if days != 1 else ''}" if days else "permanent"
+        ModAction.record(moderator, ModAction.BAN, self, " — ".join(filter(None, [term, reason])))
+
+    def unban(self, moderator: "User") -> None:
+        self.banned_at = self.banned_until = self.ban_reason = None
+        ModAction.record(moderator, ModAction.UNBAN, self)
+
+    def change_role(self, admin: "User", role: Role) -> None:
+        previous, self.role = self.role, Role(role)
+        ModAction.record(admin, ModAction.ROLE, self, f"{previous} → {self.role}")
+
+    @classmethod
+    def directory(cls, name_contains: str = "", role: str | None = None, banned: str | None = None):
+        """Members for the admin list: by name, role and ban state, oldest first."""
+        query = select(cls).order_by(cls.created_at, cls.id)
+        if name_contains:
+            pattern = "%" + name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(func.lower(cls.username).like(pattern, escape="\\"))
+        if role:
+            query = query.where(cls.role == role)
+        if banned:
+            now = utcnow()
+            is_banned = and_(cls.banned_at.is_not(None), or_(cls.banned_until.is_(None), cls.banned_until > now))
+            query = query.where(is_banned if banned == "yes" else ~is_banned)
+        return query
+
+    @staticmethod
+    def post_stats(member_ids) -> dict[int, tuple[int, int]]:
+        """(posts, karma) per member: karma is the net votes their posts received. One SELECT."""
+        if not member_ids:
+            return {}
+        rows = db.session.execute(
+            select(Post.author_id, func.count(Post.id), func.coalesce(func.sum(Post.score), 0))
+            .where(Post.author_id.in_(member_ids))
+            .group_by(Post.author_id)
+        )
+        return {author_id: (posts, karma) for author_id, posts, karma in rows}
 
     @classmethod
     def by_username(cls, username: str) -> "User | None":
@@ -191,6 +272,8 @@ class Thread(db.Model):
     has_spoilers: Mapped[bool] = mapped_column(Boolean, default=False)
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime)
+    pinned_until: Mapped[datetime | None] = mapped_column(DateTime)  # None: pinned until unpinned
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
     last_activity_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     reply_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -210,10 +293,21 @@ class Thread(db.Model):
         return self.opening_post.score
 
     def is_visible_to(self, viewer) -> bool:
-        return self.opening_post.is_visible_to(viewer)
+        """A thread whose opening post moderators hid is gone for everyone but them and its author."""
+        return self.opening_post.is_visible_to(viewer) or (self.opening_post.deleted and not self.opening_post.hidden)
 
     def permits_reply(self) -> bool:
-        return True
+        """Open for replies and votes; a locked thread takes replies from moderators only."""
+        return not self.locked
+
+    def is_pinned(self, now: datetime | None = None) -> bool:
+        """Pinned, and the pin has not expired: an expired pin simply stops counting, no job needed."""
+        return self.pinned and (self.pinned_until is None or self.pinned_until > (now or utcnow()))
+
+    @classmethod
+    def pinned_now(cls, now: datetime):
+        """is_pinned() as a SQL expression, for ordering lists."""
+        return and_(cls.pinned.is_(True), or_(cls.pinned_until.is_(None), cls.pinned_until > now))
 
     @classmethod
     def start(cls, author: User, film: Film, title: str, body: str, has_spoilers: bool) -> "Thread":
@@ -230,13 +324,21 @@ class Thread(db.Model):
         set_committed_value(thread, "opening_post", opening)
         return thread
 
-    def pin(self, moderator: User) -> None:
-        self.pinned, self.pinned_at = True, utcnow()
-        ModAction.record(moderator, ModAction.PIN, self)
+    def pin(self, moderator: User, until: datetime | None = None) -> None:
+        self.pinned, self.pinned_at, self.pinned_until = True, utcnow(), until
+        ModAction.record(moderator, ModAction.PIN, self, f"until {until:%-d %B %Y} UTC" if until else None)
 
     def unpin(self, moderator: User) -> None:
-        self.pinned, self.pinned_at = False, None
+        self.pinned, self.pinned_at, self.pinned_until = False, None, None
         ModAction.record(moderator, ModAction.UNPIN, self)
+
+    def lock(self, moderator: User, reason: str | None = None) -> None:
+        self.locked = True
+        ModAction.record(moderator, ModAction.LOCK, self, reason)
+
+    def unlock(self, moderator: User) -> None:
+        self.locked = False
+        ModAction.record(moderator, ModAction.UNLOCK, self)
 
     @staticmethod
     def hot_rank(now: datetime):
@@ -264,7 +366,7 @@ class Thread(db.Model):
             .join(cls.author)
             .join(cls.film)
             .options(contains_eager(cls.opening_post), contains_eager(cls.author), contains_eager(cls.film))
-            .order_by(cls.pinned.desc(), *orders[sort])
+            .order_by(case((cls.pinned_now(now), 0), else_=1), *orders[sort])
         )
         if not viewer.can_moderate():
             query = query.where(Post.hidden.is_(False))
@@ -288,6 +390,12 @@ class Post(db.Model):
     score: Mapped[int] = mapped_column(Integer, default=0)
     hidden: Mapped[bool] = mapped_column(Boolean, default=False)
     hidden_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    # The author's own delete: a flag, so replies keep their place; the source stays for moderators.
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A moderator wrapped the whole post in a spoiler instead of hiding it.
+    marked_spoiler: Mapped[bool] = mapped_column(Boolean, default=False)
+    edited_by_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Many-to-one by primary key: answered from the identity map when the thread is already loaded.
     thread: Mapped[Thread] = relationship()
@@ -319,14 +427,51 @@ class Post(db.Model):
         self.body_source = source
         self.body_html = render_markdown(source)
 
+    @property
+    def is_removed(self) -> bool:
+        """Hidden by moderators or deleted by its author: a placeholder for most readers."""
+        return self.hidden or self.deleted
+
     def is_visible_to(self, viewer) -> bool:
-        return not self.hidden or viewer.can_moderate()
+        """Whether the viewer may read the body: moderators always, an author their own hidden post."""
+        if viewer.can_moderate():
+            return True
+        if self.deleted:
+            return False
+        return not self.hidden or (viewer.is_authenticated and viewer.id == self.author_id)
 
     def accepts_reply_from(self, viewer) -> bool:
-        return viewer.is_authenticated and self.thread.permits_reply() and self.is_visible_to(viewer)
+        if not viewer.is_authenticated or viewer.is_banned():
+            return False
+        if viewer.can_moderate():
+            return True
+        return self.thread.permits_reply() and not self.is_removed
 
     def can_vote(self, viewer) -> bool:
-        return viewer.is_authenticated and viewer.id != self.author_id and not self.hidden
+        return (
+            viewer.is_authenticated
+            and not viewer.is_banned()
+            and viewer.id != self.author_id
+            and not self.is_removed
+            and self.thread.permits_reply()
+        )
+
+    def can_edit(self, viewer) -> bool:
+        """Authors edit their own posts (not once hidden or deleted); moderators edit any post."""
+        if not viewer.is_authenticated or viewer.is_banned():
+            return False
+        return viewer.can_moderate() or (viewer.id == self.author_id and not self.is_removed)
+
+    def can_delete(self, viewer) -> bool:
+        return viewer.is_authenticated and viewer.id == self.author_id and not self.deleted and not viewer.is_banned()
+
+    def can_report(self, viewer) -> bool:
+        return (
+            viewer.is_authenticated
+            and not viewer.is_banned()
+            and viewer.id != self.author_id
+            and not self.is_removed
+        )
 
     def reply_parent(self) -> "Post":
         """Where a reply to this post attaches: here, or its parent once MAX_DEPTH is reached."""
@@ -377,6 +522,44 @@ class Post(db.Model):
         db.session.execute(update(Post).where(Post.id == self.id).values(score=Post.score + delta))
         return now_value
 
+    def edit(self, editor: User, body: str, title: str | None = None) -> "PostRevision | None":
+        """Keep the version being replaced as a revision, then store the new one; None if nothing changed."""
+        new_title = title if self.is_opening and title is not None else None
+        if body == self.body_source and (new_title is None or new_title == self.thread.title):
+            return None
+        now = utcnow()
+        by_moderator = editor.id != self.author_id
+        revision = PostRevision(
+            post_id=self.id,
+            editor_id=editor.id,
+            title=self.thread.title if self.is_opening else None,
+            body_source=self.body_source,
+            body_html=self.body_html,
+            written_at=self.edited_at or self.created_at,
+            replaced_at=now,
+            replaced_by_moderator=by_moderator,
+        )
+        db.session.add(revision)
+        self.set_body(body)
+        if new_title is not None:
+            self.thread.title = new_title
+        self.edited_at, self.edited_by_moderator = now, by_moderator
+        if by_moderator:
+            ModAction.record(editor, ModAction.EDIT, self)
+        return revision
+
+    def delete(self) -> None:
+        """The author's delete: a "[deleted]" placeholder keeps the replies in place."""
+        self.deleted, self.deleted_at = True, utcnow()
+
+    def mark_spoiler(self, moderator: User, reason: str | None = None) -> None:
+        self.marked_spoiler = True
+        ModAction.record(moderator, ModAction.MARK_SPOILER, self, reason)
+
+    def unmark_spoiler(self, moderator: User) -> None:
+        self.marked_spoiler = False
+        ModAction.record(moderator, ModAction.UNMARK_SPOILER, self)
+
     def hide(self, moderator: User, reason: str | None) -> None:
         self.hidden, self.hidden_reason = True, reason or None
         ModAction.record(moderator, ModAction.HIDE, self, reason)
@@ -416,12 +599,117 @@ class Vote(db.Model):
         return dict(rows.all())
 
 
+class PostRevision(db.Model):
+    """A version of a post as it was before an edit replaced it (and the thread title, for an opening post)."""
+
+    __tablename__ = "post_revisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), index=True)
+    editor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # who replaced this version
+    title: Mapped[str | None] = mapped_column(String(TITLE_MAX))
+    body_source: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    written_at: Mapped[datetime] = mapped_column(DateTime)
+    replaced_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    replaced_by_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    editor: Mapped[User] = relationship(lazy="raise")
+
+
+class Report(db.Model):
+    """A member's report of a post; open until a moderator resolves every open report on that post at once."""
+
+    __tablename__ = "reports"
+
+    REASONS = {
+        "spoiler": "Untagged spoiler",
+        "off_topic": "Off-topic",
+        "abuse": "Abuse",
+        "spam": "Spam",
+        "other": "Other",
+    }
+    RESOLUTIONS = ("hide", "spoiler", "dismiss")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(16))
+    details: Mapped[str | None] = mapped_column(String(REPORT_DETAILS_MAX))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+
+    post: Mapped[Post] = relationship(lazy="raise")
+    reporter: Mapped[User] = relationship(foreign_keys=[reporter_id], lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint(f"reason IN {tuple(REASONS)}", name="reason"),
+        Index("ix_reports_post_open", "post_id", "resolved_at"),
+        # One open report per member per post (a resolved one does not stop a new report).
+        Index(
+            "uq_reports_open_per_member",
+            "post_id",
+            "reporter_id",
+            unique=True,
+            sqlite_where=resolved_at.is_(None),
+            postgresql_where=resolved_at.is_(None),
+        ),
+    )
+
+    @property
+    def reason_label(self) -> str:
+        return self.REASONS[self.reason]
+
+    @classmethod
+    def file(cls, post: Post, reporter: User, reason: str, details: str | None) -> "Report | None":
+        """A new open report, or None when this member already has one open on this post."""
+        report = cls(post_id=post.id, reporter_id=reporter.id, reason=reason, details=details or None)
+        try:
+            with db.session.begin_nested():
+                db.session.add(report)
+        except IntegrityError:
+            return None
+        return report
+
+    @classmethod
+    def resolve(cls, post: Post, moderator: User, resolution: str, reason: str | None = None) -> int:
+        """Act on a reported post (hide it, mark it a spoiler, or dismiss) and close its open reports."""
+        if resolution == "hide" and not post.hidden:
+            post.hide(moderator, reason)
+        elif resolution == "spoiler" and not post.marked_spoiler:
+            post.mark_spoiler(moderator, reason)
+        elif resolution == "dismiss":
+            ModAction.record(moderator, ModAction.DISMISS_REPORTS, post, reason)
+        closed = db.session.execute(
+            update(cls)
+            .where(cls.post_id == post.id, cls.resolved_at.is_(None))
+            .values(resolved_at=utcnow(), resolver_id=moderator.id, resolution=resolution)
+        )
+        return closed.rowcount
+
+    @classmethod
+    def open_count(cls) -> int:
+        """Posts with open reports: the number on the moderators' queue badge."""
+        return db.session.scalar(select(func.count(func.distinct(cls.post_id))).where(cls.resolved_at.is_(None)))
+
+
 class ModAction(db.Model):
     """The append-only moderation record: who did what to which thread or post, why and when."""
 
     __tablename__ = "mod_actions"
 
-    PIN, UNPIN, HIDE, UNHIDE = "pin", "unpin", "hide", "unhide"
+    PIN, UNPIN, LOCK, UNLOCK = "pin", "unpin", "lock", "unlock"
+    HIDE, UNHIDE, MARK_SPOILER, UNMARK_SPOILER = "hide", "unhide", "mark_spoiler", "unmark_spoiler"
+    EDIT, DISMISS_REPORTS = "edit", "dismiss_reports"
+    BAN, UNBAN, ROLE = "ban", "unban", "role"
+    LABELS = {
+        PIN: "pinned", UNPIN: "unpinned", LOCK: "locked", UNLOCK: "unlocked",
+        HIDE: "hid", UNHIDE: "unhid", MARK_SPOILER: "marked as spoiler", UNMARK_SPOILER: "unmarked spoiler",
+        EDIT: "edited", DISMISS_REPORTS: "dismissed reports on",
+        BAN: "banned", UNBAN: "unbanned", ROLE: "changed the role of",
+    }
 
     id: Mapped[int] = mapped_column(primary_key=True)
     moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
@@ -436,7 +724,7 @@ class ModAction(db.Model):
     __table_args__ = (Index("ix_mod_actions_target", "target_type", "target_id"),)
 
     @classmethod
-    def record(cls, moderator: User, action: str, target: Thread | Post, reason: str | None = None) -> "ModAction":
+    def record(cls, moderator: User, action: str, target: "Thread | Post | User", reason: str | None = None) -> "ModAction":
         entry = cls(
             moderator_id=moderator.id,
             action=action,
@@ -446,6 +734,64 @@ class ModAction(db.Model):
         )
         db.session.add(entry)
         return entry
+
+
+    @classmethod
+    def listing(cls, action: str | None = None, moderator_name: str | None = None):
+        """The public log, newest first, optionally one action or one moderator: one SELECT with the moderators."""
+        query = select(cls).join(cls.moderator).options(contains_eager(cls.moderator))
+        if action:
+            query = query.where(cls.action == action)
+        if moderator_name:
+            query = query.where(func.lower(User.username) == moderator_name.lower())
+        return query.order_by(cls.created_at.desc(), cls.id.desc())
+
+    @staticmethod
+    def moderator_names() -> list[str]:
+        """Everyone who has taken a moderation action, for the log's filter."""
+        query = select(User.username).where(User.id.in_(select(ModAction.moderator_id))).order_by(User.username)
+        return list(db.session.scalars(query))
+
+    @staticmethod
+    def describe_targets(entries, viewer) -> dict[int, tuple[str, str | None]]:
+        """Each entry's target as (words, link), never quoting a post: three SELECTs at most for any page."""
+        from flask import url_for
+
+        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind} for kind in ("thread", "post", "user")}
+        threads = {
+            thread.id: thread
+            for thread in db.session.scalars(
+                select(Thread).where(Thread.id.in_(ids["thread"])).options(joinedload(Thread.opening_post))
+            )
+        } if ids["thread"] else {}
+        posts = {
+            post.id: post
+            for post in db.session.scalars(
+                select(Post).where(Post.id.in_(ids["post"])).options(
+                    joinedload(Post.author), joinedload(Post.thread).joinedload(Thread.opening_post)
+                )
+            )
+        } if ids["post"] else {}
+        users = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids["user"]))).all()) if ids["user"] else {}
+
+        def thread_words(thread: Thread) -> str:
+            return f"“{thread.title}”" if thread.is_visible_to(viewer) else "a hidden thread"
+
+        described = {}
+        for entry in entries:
+            if entry.target_type == "thread" and entry.target_id in threads:
+                thread = threads[entry.target_id]
+                described[entry.id] = (f"thread {thread_words(thread)}", url_for("threads.show", thread_id=thread.id))
+            elif entry.target_type == "post" and entry.target_id in posts:
+                post = posts[entry.target_id]
+                kind = "opening post" if post.is_opening else "a reply"
+                link = url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+                described[entry.id] = (f"{kind} by {post.author.username} in {thread_words(post.thread)}", link)
+            elif entry.target_type == "user" and entry.target_id in users:
+                described[entry.id] = (f"member {users[entry.target_id]}", None)
+            else:
+                described[entry.id] = (f"{entry.target_type} #{entry.target_id}", None)
+        return described
 
 
 @event.listens_for(ModAction, "before_update")

@@ -68,3 +68,21 @@ def get_post_or_404(post_id: int) -> Post:
 
 def post_url(post: Post) -> str:
     return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+
+
+# Editing, deleting and the edit history: stubs until implemented (see issue #3).
+@bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(post_id: int):
+    abort(501)
+
+
+@bp.post("/posts/<int:post_id>/delete")
+@login_required
+def delete(post_id: int):
+    abort(501)
+
+
+@bp.get("/posts/<int:post_id>/history")
+def history(post_id: int):
+    abort(501)

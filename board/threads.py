@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_login import current_user, login_required
 
 from .extensions import db
-from .forms import ReplyForm, ThreadForm
+from .forms import PinForm, ReplyForm, ThreadForm
 from .models import Film, Post, Thread, Vote, utcnow
 from .tree import reply_tree
 
@@ -37,6 +37,7 @@ def show(thread_id: int):
         tree=reply_tree(posts[1:]),
         votes=votes,
         reply_form=ReplyForm(),
+        pin_form=PinForm(),
     )
 
 

@@ -65,12 +65,22 @@ def test_hide_with_reason_leaves_a_placeholder_for_members(app, client, other_cl
     assert fetch(app, Post, reply_id).hidden_reason == "personal attack"
     assert records(app) == [(board["moderator"].id, "hide", "post", reply_id, "personal attack")]
 
-    other_client.log_in(board["member"])
+    other_client.log_in(board["author"])  # not the reply's author
     page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
     assert "A reply that breaks the rules." not in page
-    assert f'<p class="post__placeholder">Hidden by moderators.</p>' in page
+    assert '<p class="post__placeholder">Hidden by moderators: personal attack.</p>' in page
     assert "An answer to it." in page  # replies keep their place under the placeholder
     assert page.index(f'id="post-{reply_id}"') < page.index(f'id="post-{board["child"].id}"')
+
+
+def test_the_author_still_sees_their_hidden_post_with_the_reason(app, client, other_client, board):
+    client.log_in(board["moderator"])
+    client.submit(f"/posts/{board['reply'].id}/hide", {"reason": "off-topic"})
+    other_client.log_in(board["member"])
+    page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
+    assert "A reply that breaks the rules." in page
+    assert "<strong>Hidden by moderators</strong>: off-topic." in page and "Only you and the moderators can see this." in page
+    assert other_client.get("/").status_code == 200
 
 
 def test_hide_without_js_and_unhide(app, client, board):

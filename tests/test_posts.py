@@ -70,9 +70,9 @@ def test_reply_form_opens_in_place_with_htmx_and_as_a_page_without(app, client, 
 
 def test_the_thread_page_offers_reply_controls_that_work_without_js(app, client, conversation):
     client.log_in(conversation["reader"])
-    page = client.get(f"/threads/{conversation['thread'].id}").get_data(as_text=True)
+    page = " ".join(client.get(f"/threads/{conversation['thread'].id}").get_data(as_text=True).split())
     reply_id = conversation["reply"].id
-    assert (f'<a class="action" href="/posts/{reply_id}/reply"\n             hx-get="/posts/{reply_id}/reply" '
+    assert (f'<a class="action" href="/posts/{reply_id}/reply" hx-get="/posts/{reply_id}/reply" '
             f'hx-target="#reply-slot-{reply_id}" hx-swap="innerHTML">Reply</a>') in page
     opening_id = conversation["thread"].opening_post.id
     assert f'<form class="reply-form stack" id="reply-form-{opening_id}" method="post" action="/posts/{opening_id}/reply"' in page

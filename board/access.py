@@ -1,0 +1,52 @@
+"""Who may do what, checked on the server: decorators for views, and the ban that ends a session."""
+from functools import wraps
+
+from flask import abort, flash, request, session
+from flask_login import current_user, login_required, logout_user
+
+from .extensions import db
+from .security import READ_ONLY_METHODS
+
+
+def moderator_required(view):
+    """Logged in (else to the login page) and a moderator or admin (else 403)."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.can_moderate():
+            abort(403, "Only moderators can do that.")
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def admin_required(view):
+    """Logged in (else to the login page) and an admin (else 403)."""
+
+    @wraps(view)
+    @login_required
+    def checked(*args, **kwargs):
+        if not current_user.can_administer():
+            abort(403, "Only admins can do that.")
+        return view(*args, **kwargs)
+
+    return checked
+
+
+def end_banned_session():
+    """A banned member's session ends at their next request, and they are told why and until when.
+
+    A read goes on as a visitor with the notice shown; an action is refused (403) with the notice.
+    """
+    if not current_user.is_authenticated or not current_user.is_banned():
+        return None
+    notice = current_user.ban_notice()
+    current_user.end_sessions()
+    db.session.commit()
+    logout_user()
+    session.clear()
+    if request.method not in READ_ONLY_METHODS:
+        abort(403, notice)
+    flash(notice)
+    return None
