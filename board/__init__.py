@@ -3,7 +3,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from . import cli, errors, security, settings, templating
+from . import cli, errors, limits, security, settings, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -35,6 +35,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp):
         app.register_blueprint(blueprint)
+    limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
 
     templating.init_app(app)
     errors.init_app(app)

@@ -29,7 +29,6 @@ def members():
         role=role,
         banned=banned,
         roles=list(Role),
-        role_form=RoleForm(),
     )
 
 
@@ -51,5 +50,4 @@ def set_role(member_id: int):
         f"{member.username} is now a {member.role}.",
         member=member,
         stats=User.post_stats([member.id]),
-        role_form=RoleForm(),
     )

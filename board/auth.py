@@ -69,11 +69,14 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = User.authenticate(form.username.data, form.password.data)
-        if user is not None:
+        if user is not None and user.is_banned():
+            form.form_errors.append(user.ban_notice())
+        elif user is not None:
             start_session(user, remember=form.remember.data)
             flash(f"Welcome back, {user.username}.")
             return redirect(safe_next(request.args.get("next")) or url_for("threads.index"), 303)
-        form.form_errors.append("Unknown username or wrong password.")
+        else:
+            form.form_errors.append("Unknown username or wrong password.")
     has_errors = bool(form.errors or form.form_errors)
     return render_template("auth/login.html", form=form), 422 if has_errors else 200
 

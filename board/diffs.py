@@ -3,8 +3,11 @@
 ``word_diff`` compares two versions word by word and returns (kind, text) segments, kind being
 "same", "added" or "removed"; ``collapse`` then shortens long unchanged stretches to a few words
 of context around a "gap". The text is plain source: templates escape it like any other string.
+``versions_of`` lays out a post's history page: each version with the diff to the one after it.
 """
 import re
+from dataclasses import dataclass, field
+from datetime import datetime
 from difflib import SequenceMatcher
 
 TOKEN = re.compile(r"\s+|\S+")  # words (with their punctuation) and the whitespace between them
@@ -17,28 +20,59 @@ def tokenize(text: str) -> list[str]:
 
 def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     """Segments turning `old` into `new`: ("same" | "removed" | "added", text), neighbours of one kind merged."""
-    before, after = tokenize(old), tokenize(new)
-    # Whitespace may extend a match but never anchor one, so a rewritten sentence reads as one change,
-    # not as words interleaved with the spaces they happen to share.
-    matcher = SequenceMatcher(str.isspace, before, after, autojunk=False)
     segments: list[tuple[str, str]] = []
-    for op, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+    # Lines first (cheap, and Markdown is written in lines), then words only where lines differ:
+    # a long post with a small edit costs little, however large it is.
+    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    for op, old_start, old_end, new_start, new_end in SequenceMatcher(None, old_lines, new_lines).get_opcodes():
+        old_text, new_text = "".join(old_lines[old_start:old_end]), "".join(new_lines[new_start:new_end])
         if op == "equal":
-            _append(segments, "same", before[old_start:old_end])
-            continue
-        _append(segments, "removed", before[old_start:old_end])
-        _append(segments, "added", after[new_start:new_end])
-    return segments
+            _append(segments, "same", old_text)
+        else:
+            _diff_words(segments, old_text, new_text)
+    return _join_changes(segments)
 
 
-def _append(segments: list[tuple[str, str]], kind: str, tokens: list[str]) -> None:
-    text = "".join(tokens)
+def _diff_words(segments: list[tuple[str, str]], old: str, new: str) -> None:
+    before, after = tokenize(old), tokenize(new)
+    for op, old_start, old_end, new_start, new_end in SequenceMatcher(None, before, after).get_opcodes():
+        if op == "equal":
+            _append(segments, "same", "".join(before[old_start:old_end]))
+        else:
+            _append(segments, "removed", "".join(before[old_start:old_end]))
+            _append(segments, "added", "".join(after[new_start:new_end]))
+
+
+def _append(segments: list[tuple[str, str]], kind: str, text: str) -> None:
     if not text:
         return
     if segments and segments[-1][0] == kind:
         segments[-1] = (kind, segments[-1][1] + text)
     else:
         segments.append((kind, text))
+
+
+def _join_changes(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A space shared by two changed words joins them: "<del>a b</del><ins>x y</ins>", not four pieces."""
+    joined: list[tuple[str, str]] = []
+    index = 0
+    while index < len(segments):
+        if segments[index][0] == "same":
+            joined.append(segments[index])
+            index += 1
+            continue
+        removed, added = [], []
+        while index < len(segments):
+            kind, text = segments[index]
+            if kind == "same" and not (text.isspace() and index + 1 < len(segments)):
+                break
+            if kind in ("same", "removed"):
+                removed.append(text)
+            if kind in ("same", "added"):
+                added.append(text)
+            index += 1
+        joined += [(kind, "".join(parts)) for kind, parts in (("removed", removed), ("added", added)) if parts]
+    return joined
 
 
 def collapse(segments: list[tuple[str, str]], context: int = CONTEXT_WORDS) -> list[tuple[str, str]]:
@@ -68,3 +102,44 @@ def collapse(segments: list[tuple[str, str]], context: int = CONTEXT_WORDS) -> l
 
 def has_changes(segments: list[tuple[str, str]]) -> bool:
     return any(kind in ("added", "removed") for kind, _ in segments)
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a post in its history; `revision` is None for the current one."""
+
+    number: int
+    title: str | None
+    body_html: str
+    written_at: datetime
+    revision: object | None = None  # the PostRevision
+    title_diff: list = field(default_factory=list)  # word_diff segments, empty when the title stayed
+    body_diff: list = field(default_factory=list)  # collapsed word_diff segments
+
+    @property
+    def body_changed(self) -> bool:
+        return has_changes(self.body_diff)
+
+
+def versions_of(post, revisions) -> list[Version]:
+    """The current version, then each earlier one (newest first) with a diff against the version that replaced it."""
+    newer = Version(
+        number=len(revisions) + 1,
+        title=post.thread.title if post.is_opening else None,
+        body_html=post.body_html,
+        written_at=post.edited_at or post.created_at,
+    )
+    versions, newer_source = [newer], post.body_source
+    for number, revision in zip(range(len(revisions), 0, -1), revisions):
+        older = Version(
+            number=number,
+            title=revision.title,
+            body_html=revision.body_html,
+            written_at=revision.written_at,
+            revision=revision,
+            title_diff=word_diff(revision.title, newer.title) if revision.title and revision.title != newer.title else [],
+            body_diff=collapse(word_diff(revision.body_source, newer_source)),
+        )
+        versions.append(older)
+        newer, newer_source = older, revision.body_source
+    return versions

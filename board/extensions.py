@@ -1,4 +1,6 @@
 """Extensions created once at import and bound to an app in create_app()."""
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -25,3 +27,8 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
+# No default limits: board/limits.py names every limited endpoint. A moving window (no double burst at a window's
+# edge); if Redis goes away, limits carry on in this process's memory instead of failing the request.
+limiter = Limiter(
+    key_func=get_remote_address, headers_enabled=True, strategy="moving-window", in_memory_fallback_enabled=True
+)

@@ -1,6 +1,6 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectChoice, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import (
@@ -113,7 +113,7 @@ BAN_TERMS = [("1", "1 day"), ("3", "3 days"), ("7", "7 days"), ("30", "30 days")
 
 
 class BanForm(FlaskForm):
-    term = SelectField("Ban for", choices=BAN_TERMS, default="7")
+    term = SelectField("Ban for", choices=[SelectChoice(value, label) for value, label in BAN_TERMS], default="7")
     reason = StringField(
         "Reason",
         filters=[single_line],
@@ -125,8 +125,11 @@ class BanForm(FlaskForm):
         return None if self.term.data == "permanent" else int(self.term.data)
 
 
+ROLE_CHOICES = [("member", "Member"), ("moderator", "Moderator"), ("admin", "Admin")]
+
+
 class RoleForm(FlaskForm):
-    role = SelectField("Role", choices=[("member", "Member"), ("moderator", "Moderator"), ("admin", "Admin")])
+    role = SelectField("Role", choices=[SelectChoice(value, label) for value, label in ROLE_CHOICES])
 
 
 # Reports (issue #3): a member's report of a post; a moderator's resolution of a reported post.
@@ -137,7 +140,7 @@ def trimmed(value):
 
 
 class ReportForm(FlaskForm):
-    reason = RadioField("Why are you reporting this post?", choices=list(Report.REASONS.items()),
+    reason = RadioField("Why are you reporting this post?", choices=Report.REASONS,
                         validators=[InputRequired("Choose a reason.")])
     details = TextAreaField(
         "Details",
@@ -156,3 +159,20 @@ class ResolveForm(FlaskForm):
         filters=[single_line],
         validators=[Optional(), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
     )
+
+
+class EditPostForm(FlaskForm):
+    """An edit of a reply: just its text."""
+
+    body = markdown_body("Post")
+
+
+class EditOpeningPostForm(EditPostForm):
+    """An edit of a thread's opening post: its text and the thread's title."""
+
+    title = ThreadForm.title
+
+
+def edit_form_for(post, **prefill) -> EditPostForm:
+    """The edit form that fits the post (the title only for an opening post), prefilled on a first visit."""
+    return (EditOpeningPostForm if post.is_opening else EditPostForm)(**prefill)

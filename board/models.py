@@ -139,11 +139,11 @@ class User(UserMixin, db.Model):
         return member.role == Role.MEMBER or self.can_administer()
 
     def ban(self, moderator: "User", days: int | None, reason: str | None) -> None:
-        """Ban for `days` days, or permanently when None; every session of the member ends now."""
+        """Ban for `days` days, or permanently when None; the member's sessions end at their next request,
+        which is refused with the reason (board/access.py), so they learn why and until when."""
         now = utcnow()
         self.banned_at, self.banned_until = now, (now + timedelta(days=days) if days else None)
         self.ban_reason = reason or None
-        self.end_sessions()
         term = f"{days} day{'s' if days != 1 else ''}" if days else "permanent"
         ModAction.record(moderator, ModAction.BAN, self, " — ".join(filter(None, [term, reason])))
 

@@ -2,10 +2,11 @@
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from .diffs import versions_of
 from .extensions import db
-from .forms import ReplyForm
+from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Post, Vote
+from .models import Post, PostRevision, Vote
 
 bp = Blueprint("posts", __name__)
 VOTE_VALUES = {"up": 1, "down": -1}
@@ -70,19 +71,56 @@ def post_url(post: Post) -> str:
     return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}")
 
 
-# Editing, deleting and the edit history: stubs until implemented (see issue #3).
+# Editing, deleting and the edit history (issue #3) ------------------------------------------------------------------
+
 @bp.route("/posts/<int:post_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit(post_id: int):
-    abort(501)
+    post = get_post_or_404(post_id)
+    if not post.can_edit(current_user):
+        abort(403, "You can only edit your own posts.")
+    if request.method == "GET":
+        form = edit_form_for(post, body=post.body_source, title=post.thread.title)
+        template = "posts/_edit_form.html" if is_htmx() else "posts/edit.html"
+        return render_template(template, post=post, form=form, inline=is_htmx())
+    form = edit_form_for(post)
+    if not form.validate_on_submit():
+        return form_again("posts/edit.html", "posts/_edit_form.html", post=post, form=form, inline=is_htmx())
+    old_title = post.thread.title
+    revision = post.edit(current_user, form.body.data, form.title.data if post.is_opening else None)
+    db.session.commit()
+    return fragment_or_redirect(
+        "posts/_edited.html",
+        post_url(post),
+        "Post updated." if revision else "Nothing changed.",
+        post=post,
+        votes=Vote.values_by_post(current_user, [post.id]),
+        title_changed=post.thread.title != old_title,
+    )
 
 
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int):
-    abort(501)
+    post = get_post_or_404(post_id)
+    if not post.can_delete(current_user):
+        abort(403, "Only the author can delete a post.")
+    post.delete()
+    db.session.commit()
+    votes = Vote.values_by_post(current_user, [post.id])
+    return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
 
 
 @bp.get("/posts/<int:post_id>/history")
 def history(post_id: int):
-    abort(501)
+    post = get_post_or_404(post_id)
+    if not post.is_visible_to(current_user):
+        abort(404)  # as if it weren't there: a hidden or deleted post's history would show its text
+    revisions = db.session.scalars(
+        db.select(PostRevision)
+        .join(PostRevision.editor)
+        .options(db.contains_eager(PostRevision.editor))
+        .where(PostRevision.post_id == post.id)
+        .order_by(PostRevision.id.desc())
+    ).all()
+    return render_template("posts/history.html", post=post, versions=versions_of(post, revisions))

@@ -47,7 +47,7 @@ def report(post_id: int):
 
 
 def _reported(post: Post, message: str):
-    return fragment_or_redirect("reports/_reported.html", post_url(post), message, message=message)
+    return fragment_or_redirect("reports/_reported.html", post_url(post), message, notice=message)
 
 
 # Moderators: the queue, one entry per reported post ------------------------------------------------------------------------
@@ -57,7 +57,9 @@ def _reported(post: Post, message: str):
 def queue():
     page = db.paginate(reported_posts(), per_page=QUEUE_PER_PAGE, error_out=False, count=True)
     # page.total is the badge's number too (posts with open reports): passing it saves the header a query.
-    return render_template("reports/queue.html", page=page, reports=open_reports_on(page.items), open_reports=page.total)
+    return render_template(
+        "reports/queue.html", page=page, reports_by_post=open_reports_on(page.items), open_reports=page.total
+    )
 
 
 @bp.post("/moderation/reports/<int:post_id>/resolve")
@@ -78,7 +80,7 @@ def resolve(post_id: int):
     else:
         db.session.rollback()  # another moderator got there first: no second action, no second log entry
         message = ALREADY_RESOLVED
-    return fragment_or_redirect("reports/_resolved.html", url_for("reports.queue"), message, post_id=post_id, message=message)
+    return fragment_or_redirect("reports/_resolved.html", url_for("reports.queue"), message, post_id=post_id, notice=message)
 
 
 # Queries ------------------------------------------------------------------------------------------------------------------

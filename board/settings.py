@@ -1,4 +1,5 @@
 """Configuration: defaults here, then instance/config.py, then BOARD_* environment variables."""
+import copy
 import os
 import secrets
 from datetime import timedelta
@@ -7,6 +8,8 @@ from pathlib import Path
 DEFAULTS = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
+    "REDIS_URL": None,  # None: rate limits counted in each process's memory; redis://host:6379/0 shares them
+    "RATE_LIMITS": {},  # replaces limits of board/limits.py by name, e.g. {"votes": "30 per minute"}
     "HTTPS": False,
     "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it  # True behind TLS: cookies get the Secure flag
     "THREADS_PER_PAGE": 30,
@@ -26,7 +29,7 @@ DEFAULTS = {
 
 def load(app, test_config: dict | None) -> None:
     """Fill app.config in order of precedence and derive the settings that depend on others."""
-    app.config.from_mapping(DEFAULTS)
+    app.config.from_mapping(copy.deepcopy(DEFAULTS))  # BOARD_RATE_LIMITS__votes=… fills this app's own dict
     if test_config is None:
         app.config.from_pyfile("config.py", silent=True)
         app.config.from_prefixed_env("BOARD")
@@ -38,6 +41,7 @@ def load(app, test_config: dict | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
 
 
 def normalise_database_url(url: str) -> str:

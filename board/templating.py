@@ -4,7 +4,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from .forms import BAN_TERMS
+from .forms import BAN_TERMS, ROLE_CHOICES
 from .models import MAX_DEPTH, utcnow
 
 # Read by htmx from <meta name="htmx-config">: same-origin requests only, nothing in a response can run code.
@@ -34,7 +34,7 @@ UNITS = [("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("da
 def init_app(app) -> None:
     app.jinja_env.filters["ago"] = time_ago
     app.jinja_env.filters["isoformat"] = lambda moment: moment.isoformat(timespec="seconds") + "Z"
-    app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS)
+    app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES)
     app.context_processor(lambda: {"viewer": current_user})
 
 

@@ -1,0 +1,159 @@
+"""Limits against floods and abuse: every rate limit of the board, declared by endpoint in one table (RULES).
+
+Only the state-changing POSTs are limited (the forms behind them are not), and every attempt counts, whatever
+its outcome: a count taken before the view runs cannot be outrun by many requests sent at once.
+
+| Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)  | Counted per                              |
+|----------------------------|---------------------------|------------------|------------------------------------------|
+| `login_per_account`        | 10 per 15 minutes         | `auth.login`     | username typed, any case                 |
+| `login_per_address`        | 30 per 15 minutes         | `auth.login`     | client address                           |
+| `registration_per_address` | 10 per hour; 20 per day   | `auth.register`  | client address                           |
+| `threads_new_account`      | 3 per hour                | `threads.new`    | member, while new (`NEW_ACCOUNT_PERIOD`) |
+| `threads`                  | 10 per hour               | `threads.new`    | member                                   |
+| `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`    | member, while new                        |
+| `replies`                  | 20 per minute             | `posts.reply`    | member                                   |
+| `votes`                    | 60 per minute             | `posts.vote`     | member                                   |
+| `reports`                  | 10 per hour               | `reports.report` | member                                   |
+| `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
+
+Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`; the counts live in
+memory, or in Redis when `REDIS_URL` is set so that every process of the board shares them. A member-counted
+limit skips visitors, whom the view then sends to the login page.
+"""
+from collections.abc import Callable
+from dataclasses import dataclass
+from time import time
+
+from flask import Flask, current_app, request
+from flask_limiter.util import get_remote_address
+from flask_login import current_user
+from limits import parse_many
+
+from .extensions import limiter
+from .models import NEW_ACCOUNT_PERIOD
+
+LOGIN_PER_ACCOUNT = "10 per 15 minutes"
+LOGIN_PER_ADDRESS = "30 per 15 minutes"
+REGISTRATION_PER_ADDRESS = "10 per hour; 20 per day"
+THREADS_NEW_ACCOUNT = "3 per hour"
+THREADS = "10 per hour"
+REPLIES_NEW_ACCOUNT = "6 per minute; 30 per hour"
+REPLIES = "20 per minute"
+VOTES = "60 per minute"
+REPORTS = "10 per hour"
+EDITS = "30 per hour"
+
+DEFAULT_LIMITS = {
+    "login_per_account": LOGIN_PER_ACCOUNT,
+    "login_per_address": LOGIN_PER_ADDRESS,
+    "registration_per_address": REGISTRATION_PER_ADDRESS,
+    "threads_new_account": THREADS_NEW_ACCOUNT,
+    "threads": THREADS,
+    "replies_new_account": REPLIES_NEW_ACCOUNT,
+    "replies": REPLIES,
+    "votes": VOTES,
+    "reports": REPORTS,
+    "edits": EDITS,
+}
+NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
+
+
+def by_address() -> str:
+    return f"address:{get_remote_address()}"
+
+
+def by_account() -> str:
+    """The account a login names, folded as the login form and User.by_username fold it."""
+    return "account:" + " ".join(request.form.get("username", "").split()).lower()[:100]
+
+
+def by_member() -> str:
+    return f"member:{current_user.id}"
+
+
+def no_account_named() -> bool:
+    return not request.form.get("username", "").strip()
+
+
+def visitor() -> bool:
+    return not current_user.is_authenticated
+
+
+def new_member() -> bool:
+    return current_user.is_authenticated and current_user.is_new()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One limit on an endpoint's POSTs: the limit named `limit` (`new_accounts` for a new member), counted by `key`.
+
+    Rules are created once, here: Flask-Limiter keeps limits per view function across apps and drops a repeated one
+    only when it compares equal, which these bound methods do.
+    """
+
+    endpoint: str
+    limit: str
+    key: Callable[[], str]
+    message: str
+    new_accounts: str | None = None
+    exempt_when: Callable[[], bool] | None = None
+
+    def limit_value(self) -> str:
+        name = self.new_accounts if self.new_accounts and new_member() else self.limit
+        return configured_limit(name)
+
+    def error_message(self) -> str:
+        return f"{self.message} {NEW_ACCOUNT_NOTE}" if self.new_accounts and new_member() else self.message
+
+
+RULES = (
+    Rule("auth.login", "login_per_account", by_account, "Too many login attempts for this account.",
+         exempt_when=no_account_named),
+    Rule("auth.login", "login_per_address", by_address, "Too many login attempts from your network."),
+    Rule("auth.register", "registration_per_address", by_address, "Too many accounts were created from your network."),
+    Rule("threads.new", "threads", by_member, "You are starting threads too quickly.",
+         new_accounts="threads_new_account", exempt_when=visitor),
+    Rule("posts.reply", "replies", by_member, "You are replying too quickly.",
+         new_accounts="replies_new_account", exempt_when=visitor),
+    Rule("posts.vote", "votes", by_member, "You are voting too quickly.", exempt_when=visitor),
+    Rule("reports.report", "reports", by_member, "You have sent too many reports.", exempt_when=visitor),
+    Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor),
+)
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter and put each rule on its endpoint's view; call once the blueprints are registered."""
+    check_limits(app.config["RATE_LIMITS"])
+    limiter.init_app(app)
+    for rule in RULES:
+        # limiter.limit() returns a wrapper that does the counting; only the view Flask calls counts.
+        app.view_functions[rule.endpoint] = limiter.limit(
+            rule.limit_value,
+            key_func=rule.key,
+            methods=["POST"],
+            error_message=rule.error_message,
+            exempt_when=rule.exempt_when,
+        )(app.view_functions[rule.endpoint])
+
+
+def configured_limit(name: str) -> str:
+    return current_app.config["RATE_LIMITS"].get(name) or DEFAULT_LIMITS[name]
+
+
+def check_limits(overrides: dict) -> None:
+    """Refuse to start with an unknown or unreadable limit (Flask-Limiter would only log it and skip the limit)."""
+    for name, value in overrides.items():
+        if name not in DEFAULT_LIMITS:
+            raise ValueError(f"RATE_LIMITS: unknown limit {name!r}; known: {', '.join(DEFAULT_LIMITS)}")
+        try:
+            parse_many(value)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"RATE_LIMITS[{name!r}]: {value!r} is not a limit like '10 per hour': {error}") from None
+
+
+def seconds_until_retry() -> int | None:
+    """Seconds until the limit this request broke lets another request through; None if it broke none."""
+    broken = limiter.current_limit
+    if broken is None or not broken.breached:
+        return None
+    return max(1, int(broken.reset_at - time()))  # as Flask-Limiter computes Retry-After
