@@ -31,11 +31,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
 
-    from . import admin, auth, moderation, posts, reports, threads
+    from . import admin, auth, health, moderation, posts, reports, threads
 
-    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp):
+    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp):
         app.register_blueprint(blueprint)
-    pass  # limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
+    limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
 
     templating.init_app(app)
     errors.init_app(app)

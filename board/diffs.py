@@ -11,6 +11,7 @@ from datetime import datetime
 from difflib import SequenceMatcher
 
 TOKEN = re.compile(r"\s+|\S+")  # words (with their punctuation) and the whitespace between them
+SPOILER_MARK = "||"  # the Markdown of an inline spoiler, shown plainly in a source diff
 CONTEXT_WORDS = 6  # unchanged words kept on each side of a change when a stretch is collapsed
 
 
@@ -53,7 +54,7 @@ def _append(segments: list[tuple[str, str]], kind: str, text: str) -> None:
 
 
 def _join_changes(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """A space shared by two changed words joins them: "<del>a b</del><ins>x y</ins>", not four pieces."""
+    """Spaces between changed words on one line join them: "<del>a b</del><ins>x y</ins>", not four pieces."""
     joined: list[tuple[str, str]] = []
     index = 0
     while index < len(segments):
@@ -64,7 +65,7 @@ def _join_changes(segments: list[tuple[str, str]]) -> list[tuple[str, str]]:
         removed, added = [], []
         while index < len(segments):
             kind, text = segments[index]
-            if kind == "same" and not (text.isspace() and index + 1 < len(segments)):
+            if kind == "same" and not (text.isspace() and "\n" not in text and index + 1 < len(segments)):
                 break
             if kind in ("same", "removed"):
                 removed.append(text)
@@ -115,6 +116,7 @@ class Version:
     revision: object | None = None  # the PostRevision
     title_diff: list = field(default_factory=list)  # word_diff segments, empty when the title stayed
     body_diff: list = field(default_factory=list)  # collapsed word_diff segments
+    may_spoil: bool = False  # the diff's source text holds ||spoilers|| or the post is marked as one
 
     @property
     def body_changed(self) -> bool:
@@ -139,6 +141,7 @@ def versions_of(post, revisions) -> list[Version]:
             revision=revision,
             title_diff=word_diff(revision.title, newer.title) if revision.title and revision.title != newer.title else [],
             body_diff=collapse(word_diff(revision.body_source, newer_source)),
+            may_spoil=post.marked_spoiler or any(SPOILER_MARK in text for text in (revision.body_source, newer_source)),
         )
         versions.append(older)
         newer, newer_source = older, revision.body_source

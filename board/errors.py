@@ -4,6 +4,7 @@ from math import ceil
 from flask import render_template
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from .extensions import db
 from .htmx import is_htmx
 from .limits import seconds_until_retry
 
@@ -26,6 +27,8 @@ def init_app(app) -> None:
 
 def render_http_error(error: HTTPException):
     code = error.code or 500
+    if code >= 500:
+        db.session.rollback()  # a failed transaction must not break the error page's own queries
     # Werkzeug's default descriptions are generic; ours or the one a view passed to abort() are clearer.
     generic = type(error).description
     message = error.description if error.description != generic else FRIENDLY_MESSAGES.get(code, error.name)

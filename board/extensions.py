@@ -28,7 +28,12 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 # No default limits: board/limits.py names every limited endpoint. A moving window (no double burst at a window's
-# edge); if Redis goes away, limits carry on in this process's memory instead of failing the request.
+# edge). If Redis stops answering, a request waits at most a few seconds for it, then limits carry on in this
+# process's memory (rechecking Redis now and then) instead of failing the request.
 limiter = Limiter(
-    key_func=get_remote_address, headers_enabled=True, strategy="moving-window", in_memory_fallback_enabled=True
+    key_func=get_remote_address,
+    headers_enabled=True,
+    strategy="moving-window",
+    storage_options={"socket_connect_timeout": 1, "socket_timeout": 1},
+    in_memory_fallback_enabled=True,
 )

@@ -680,7 +680,7 @@ class Report(db.Model):
             post.hide(moderator, reason)
         elif resolution == "spoiler" and not post.marked_spoiler:
             post.mark_spoiler(moderator, reason)
-        elif resolution == "dismiss":
+        else:  # dismissed, or already hidden/marked: closing the reports is still a logged decision
             ModAction.record(moderator, ModAction.DISMISS_REPORTS, post, reason)
         closed = db.session.execute(
             update(cls)

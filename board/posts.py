@@ -78,7 +78,7 @@ def post_url(post: Post) -> str:
 def edit(post_id: int):
     post = get_post_or_404(post_id)
     if not post.can_edit(current_user):
-        abort(403, "You can only edit your own posts.")
+        abort(403, "You can edit only your own posts, and not once they are hidden or deleted.")
     if request.method == "GET":
         form = edit_form_for(post, body=post.body_source, title=post.thread.title)
         template = "posts/_edit_form.html" if is_htmx() else "posts/edit.html"
