@@ -10,7 +10,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from difflib import SequenceMatcher
 
-TOKEN = re.compile(r"\s+|\S+")  # words (with their punctuation) and the whitespace between them
+# Words, runs of punctuation or Markdown marks ("*", "||", "](") and whitespace, each a token of its own:
+# "*nothing*" → "*everything*" reads as one word replaced inside unchanged emphasis marks.
+TOKEN = re.compile(r"\w+|\s+|[^\w\s]+")
+WORD = re.compile(r"\w")
 SPOILER_MARK = "||"  # the Markdown of an inline spoiler, shown plainly in a source diff
 CONTEXT_WORDS = 6  # unchanged words kept on each side of a change when a stretch is collapsed
 
@@ -87,12 +90,20 @@ def collapse(segments: list[tuple[str, str]], context: int = CONTEXT_WORDS) -> l
         keep_head = context if index > 0 else 0  # words after the change before this stretch
         keep_tail = context if index < last else 0  # words before the change after it
         tokens = tokenize(text)
-        word_positions = [i for i, token in enumerate(tokens) if not token.isspace()]
+        word_positions = [i for i, token in enumerate(tokens) if WORD.search(token)]
         if len(word_positions) <= keep_head + keep_tail + 1:
             result.append((kind, text))
             continue
         head_end = word_positions[keep_head - 1] + 1 if keep_head else 0
         tail_start = word_positions[-keep_tail] if keep_tail else len(tokens)
+        # Whole words with their marks and punctuation ("*word*,"), never cut inside one.
+        while 0 < head_end < len(tokens) and not tokens[head_end].isspace():
+            head_end += 1
+        while keep_tail and tail_start > 0 and not tokens[tail_start - 1].isspace():
+            tail_start -= 1
+        if head_end >= tail_start:  # words run together ("a,b,c…"): nothing to leave out between them
+            result.append((kind, text))
+            continue
         if head_end:
             result.append(("same", "".join(tokens[:head_end])))
         result.append(("gap", "…"))

@@ -524,6 +524,10 @@ class Post(db.Model):
 
     def edit(self, editor: User, body: str, title: str | None = None) -> "PostRevision | None":
         """Keep the version being replaced as a revision, then store the new one; None if nothing changed."""
+        # Lock the row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises) so racing edits each keep
+        # the version they really replaced.
+        db.session.flush()
+        db.session.refresh(self, with_for_update=True)
         new_title = title if self.is_opening and title is not None else None
         if body == self.body_source and (new_title is None or new_title == self.thread.title):
             return None

@@ -86,8 +86,7 @@ def edit(post_id: int):
     form = edit_form_for(post)
     if not form.validate_on_submit():
         return form_again("posts/edit.html", "posts/_edit_form.html", post=post, form=form, inline=is_htmx())
-    old_title = post.thread.title
-    revision = post.edit(current_user, form.body.data, form.title.data if post.is_opening else None)
+    revision = post.edit(current_user, form.body.data, form.data.get("title"))
     db.session.commit()
     return fragment_or_redirect(
         "posts/_edited.html",
@@ -95,7 +94,7 @@ def edit(post_id: int):
         "Post updated." if revision else "Nothing changed.",
         post=post,
         votes=Vote.values_by_post(current_user, [post.id]),
-        title_changed=post.thread.title != old_title,
+        title_changed=revision is not None and revision.title not in (None, post.thread.title),
     )
 
 
