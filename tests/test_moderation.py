@@ -2,7 +2,7 @@
 import pytest
 
 from board.extensions import db
-from board.models import ModAction, Post, Role, Thread
+from board.models import ModAction, Post, Role, Thread, User, utcnow
 
 from .factories import fetch, make_reply, make_thread, make_user
 
@@ -15,7 +15,9 @@ def board(app):
     thread = make_thread(app, author, "Spicy takes", body="The **opening** words.")
     reply = make_reply(app, thread.opening_post, member, "A reply that breaks the rules.")
     child = make_reply(app, reply, author, "An answer to it.")
-    return {"author": author, "member": member, "moderator": moderator, "thread": thread, "reply": reply, "child": child}
+    target = make_user(app, "target")  # the member others ban, unban or promote
+    return {"author": author, "member": member, "moderator": moderator, "thread": thread, "reply": reply, "child": child,
+            "target": target}
 
 
 def records(app):
@@ -142,26 +144,44 @@ def test_moderation_records_are_append_only(app, client, board):
 
 # The authorization matrix: every state-changing route × who asks → status and effect ----------------------------------
 
-ROLES = ["anonymous", "member", "author", "moderator", "admin"]
+ROLES = ["anonymous", "member", "author", "banned", "moderator", "admin"]
 
 
-def act_as(app, client, board, role):
+def act_as(app, client, board, role) -> str | None:
+    """Log the client in as `role` and return the page's CSRF token (a banned member is banned after loading it)."""
+    if role == "anonymous":
+        return client.csrf_token()
     users = {
         "member": board["member"],
         "author": board["author"],
+        "banned": make_user(app, "banned1"),
         "moderator": board["moderator"],
         "admin": make_user(app, "boss", role=Role.ADMIN),
     }
-    if role != "anonymous":
-        client.log_in(users[role])
+    client.log_in(users[role])
+    token = client.csrf_token()
+    if role == "banned":
+        with app.app_context():
+            member = db.session.get(User, users["banned"].id)
+            member.banned_at, member.ban_reason = utcnow(), "matrix"
+            db.session.commit()
+    return token
 
 
 def pinned(app, board):
     return fetch(app, Thread, board["thread"].id).pinned
 
 
+def locked(app, board):
+    return fetch(app, Thread, board["thread"].id).locked
+
+
 def opening_hidden(app, board):
     return fetch(app, Post, board["thread"].opening_post.id).hidden
+
+
+def opening_spoiler(app, board):
+    return fetch(app, Post, board["thread"].opening_post.id).marked_spoiler
 
 
 def opening_score(app, board):
@@ -178,34 +198,64 @@ def thread_count(app, board):
         return db.session.scalar(db.select(db.func.count(Thread.id)))
 
 
-def pin_first(app, board):
+def target_banned(app, board):
+    return fetch(app, User, board["target"].id).is_banned()
+
+
+def target_role(app, board):
+    return fetch(app, User, board["target"].id).role
+
+
+def change(field, model_key, value):
+    def setup(app, board):
+        with app.app_context():
+            model = {"thread": Thread, "opening": Post}[model_key]
+            ident = board["thread"].opening_post.id if model_key == "opening" else board[model_key].id
+            record = db.session.get(model, ident)
+            setattr(record, field, value)
+            db.session.commit()
+    return setup
+
+
+def ban_target(app, board):
     with app.app_context():
-        db.session.get(Thread, board["thread"].id).pinned = True
+        db.session.get(User, board["target"].id).banned_at = utcnow()
         db.session.commit()
 
 
-def hide_first(app, board):
-    with app.app_context():
-        db.session.get(Post, board["thread"].opening_post.id).hidden = True
-        db.session.commit()
+MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
+ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
+
+
+def expect(statuses, before, after):
+    """Each role's status, and the measured value after: `after` where the action succeeded, else `before`."""
+    return {role: (status, after if status == 303 and role != "anonymous" else before) for role, status in statuses.items()}
 
 
 # route, form, setup, measure, {role: (status, measured value after)}
 MATRIX = {
-    "pin": ("/threads/{thread}/pin", {}, None, pinned,
-            {"anonymous": (303, False), "member": (403, False), "author": (403, False), "moderator": (303, True), "admin": (303, True)}),
-    "unpin": ("/threads/{thread}/unpin", {}, pin_first, pinned,
-              {"anonymous": (303, True), "member": (403, True), "author": (403, True), "moderator": (303, False), "admin": (303, False)}),
-    "hide": ("/posts/{opening}/hide", {"reason": "r"}, None, opening_hidden,
-             {"anonymous": (303, False), "member": (403, False), "author": (403, False), "moderator": (303, True), "admin": (303, True)}),
-    "unhide": ("/posts/{opening}/unhide", {}, hide_first, opening_hidden,
-               {"anonymous": (303, True), "member": (403, True), "author": (403, True), "moderator": (303, False), "admin": (303, False)}),
+    "pin": ("/threads/{thread}/pin", {}, None, pinned, expect(MODERATORS_ONLY, False, True)),
+    "unpin": ("/threads/{thread}/unpin", {}, change("pinned", "thread", True), pinned, expect(MODERATORS_ONLY, True, False)),
+    "lock": ("/threads/{thread}/lock", {}, None, locked, expect(MODERATORS_ONLY, False, True)),
+    "unlock": ("/threads/{thread}/unlock", {}, change("locked", "thread", True), locked, expect(MODERATORS_ONLY, True, False)),
+    "hide": ("/posts/{opening}/hide", {"reason": "r"}, None, opening_hidden, expect(MODERATORS_ONLY, False, True)),
+    "unhide": ("/posts/{opening}/unhide", {}, change("hidden", "opening", True), opening_hidden,
+               expect(MODERATORS_ONLY, True, False)),
+    "mark spoiler": ("/posts/{opening}/spoiler", {}, None, opening_spoiler, expect(MODERATORS_ONLY, False, True)),
+    "unmark spoiler": ("/posts/{opening}/unspoiler", {}, change("marked_spoiler", "opening", True), opening_spoiler,
+                       expect(MODERATORS_ONLY, True, False)),
+    "ban": ("/members/{target}/ban", {"term": "1", "reason": "r"}, None, target_banned, expect(MODERATORS_ONLY, False, True)),
+    "unban": ("/members/{target}/unban", {}, ban_target, target_banned, expect(MODERATORS_ONLY, True, False)),
+    "role": ("/admin/members/{target}/role", {"role": "moderator"}, None, target_role, expect(ADMINS_ONLY, "member", "moderator")),
     "vote": ("/posts/{opening}/vote", {"direction": "up"}, None, opening_score,
-             {"anonymous": (303, 0), "member": (303, 1), "author": (403, 0), "moderator": (303, 1), "admin": (303, 1)}),
+             {"anonymous": (303, 0), "member": (303, 1), "author": (403, 0), "banned": (403, 0), "moderator": (303, 1),
+              "admin": (303, 1)}),
     "reply": ("/posts/{opening}/reply", {"body": "Matrix reply"}, None, post_count,
-              {"anonymous": (303, 3), "member": (303, 4), "author": (303, 4), "moderator": (303, 4), "admin": (303, 4)}),
+              {"anonymous": (303, 3), "member": (303, 4), "author": (303, 4), "banned": (403, 3), "moderator": (303, 4),
+               "admin": (303, 4)}),
     "new thread": ("/threads/new", {"title": "T", "film_title": "F", "body": "B"}, None, thread_count,
-                   {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "moderator": (303, 2), "admin": (303, 2)}),
+                   {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "banned": (403, 1), "moderator": (303, 2),
+                    "admin": (303, 2)}),
 }
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
@@ -216,14 +266,18 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     url, form, setup, measure, expected = MATRIX[action]
     if setup:
         setup(app, board)
-    act_as(app, client, board, role)
-    response = client.submit(url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id), form, htmx=htmx)
+    token = act_as(app, client, board, role)
+    url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id)
+    headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
+    response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]
-    if htmx:
-        status = {303: 200, 403: 403}[status] if role != "anonymous" else 401
+    if htmx and status == 303:
+        status = 401 if role == "anonymous" else 200
         if action == "new thread" and role != "anonymous":
             status = 303  # starting a thread is a plain form on its own page
-    assert response.status_code == status
+    assert response.status_code == status, response.get_data(as_text=True)[:300]
     if role == "anonymous":
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
+    if role == "banned":
+        assert "Your account is banned permanently. Reason: matrix" in response.get_data(as_text=True)
     assert measure(app, board) == effect
