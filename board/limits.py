@@ -1,7 +1,8 @@
 """Limits against floods and abuse: every rate limit of the board, declared by endpoint in one table (RULES).
 
-Only the state-changing POSTs are limited (the forms behind them are not), and every attempt counts, whatever
-its outcome: a count taken before the view runs cannot be outrun by many requests sent at once.
+Only the state-changing POSTs are limited, never the forms behind them. Every attempt that reaches the view counts,
+whatever its outcome (a successful login as much as a failed one): a count taken before the view runs cannot be
+outrun by many requests sent at once. Requests refused earlier (no CSRF token, a banned member) count for nothing.
 
 | Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)  | Counted per                              |
 |----------------------------|---------------------------|------------------|------------------------------------------|
@@ -31,6 +32,7 @@ from limits import parse_many
 
 from .extensions import limiter
 from .models import NEW_ACCOUNT_PERIOD
+from .security import READ_ONLY_METHODS
 
 LOGIN_PER_ACCOUNT = "10 per 15 minutes"
 LOGIN_PER_ADDRESS = "30 per 15 minutes"
@@ -58,12 +60,18 @@ DEFAULT_LIMITS = {
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
 
+@limiter.request_filter
+def reading() -> bool:
+    """Reads are never limited, so the limiter skips them without looking anything up."""
+    return request.method in READ_ONLY_METHODS
+
+
 def by_address() -> str:
     return f"address:{get_remote_address()}"
 
 
 def by_account() -> str:
-    """The account a login names, folded as the login form and User.by_username fold it."""
+    """The account a login names, folded as the login form and User.by_username fold it (cut short: it is a key)."""
     return "account:" + " ".join(request.form.get("username", "").split()).lower()[:100]
 
 

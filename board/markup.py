@@ -27,6 +27,7 @@ Output markup the stylesheet can rely on:
 
 import re
 import threading
+from html.parser import HTMLParser
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -57,6 +58,7 @@ SPOILER_OPEN = (
     f'<span class="visually-hidden">{SPOILER_LABEL}</span><span class="spoiler-text">'
 )
 SPOILER_CLOSE = "</span></span>"
+SPOILER_PLACEHOLDER = "[spoiler]"  # what plain-text surfaces show instead of spoiler text
 
 
 def _allow_code_attr(tag: str, name: str, value: str) -> bool:
@@ -210,3 +212,48 @@ def render_markdown(source: str) -> str:
     source = LONE_SURROGATE_RE.sub("\ufffd", source)
     with _render_lock:
         return _cleaner.clean(_markdown.render(source))
+
+
+class _PlainText(HTMLParser):
+    """Text of sanitized post HTML, with every spoiler replaced by "[spoiler]" (so it can never leak)."""
+
+    BLOCKS = frozenset("p li blockquote pre h3 h4 h5 h6 hr br div".split())
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.spoiler_depth = 0
+        self.stack: list[bool] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "hr"):
+            self.parts.append(" ")
+            return
+        is_spoiler = "spoiler" in (dict(attrs).get("class") or "").split()
+        self.stack.append(is_spoiler)
+        if is_spoiler:
+            if self.spoiler_depth == 0:
+                self.parts.append(SPOILER_PLACEHOLDER)
+            self.spoiler_depth += 1
+        elif tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in ("br", "hr") or not self.stack:
+            return
+        if self.stack.pop():
+            self.spoiler_depth -= 1
+        elif tag in self.BLOCKS:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if self.spoiler_depth == 0:
+            self.parts.append(data)
+
+
+def plain_text(html: str) -> str:
+    """Spoiler-safe plain text of rendered post HTML: for excerpts, search, feeds, titles and notifications."""
+    parser = _PlainText()
+    parser.feed(html)
+    parser.close()
+    return " ".join("".join(parser.parts).split())

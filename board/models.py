@@ -32,7 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since
 from .extensions import db
-from .markup import render_markdown
+from .markup import plain_text, render_markdown
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
 PASSWORD_MIN = 10
@@ -41,6 +41,8 @@ FILM_TITLE_MAX = 200
 BODY_MAX = 40_000
 REASON_MAX = 300
 REPORT_DETAILS_MAX = 500
+EXCERPT_LENGTH = 280
+BIO_MAX = 2_000
 MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
 NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
@@ -91,6 +93,9 @@ class User(UserMixin, db.Model):
     banned_at: Mapped[datetime | None] = mapped_column(DateTime)
     banned_until: Mapped[datetime | None] = mapped_column(DateTime)
     ban_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    # A short Markdown bio, sanitized once when saved like posts.
+    bio_source: Mapped[str] = mapped_column(Text, default="")
+    bio_html: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
 
@@ -112,6 +117,9 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every logged-in session and remember-me cookie of this member."""
         self.session_token = secrets.token_urlsafe(32)
+
+    def set_bio(self, source: str) -> None:
+        self.bio_source, self.bio_html = source, render_markdown(source)
 
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
@@ -262,6 +270,15 @@ class Film(db.Model):
         raise RuntimeError(f"could not find a free slug for {key!r}")
 
 
+class FilmAlias(db.Model):
+    """A slug a film used to have (before a rename or a merge): old links redirect to the film."""
+
+    __tablename__ = "film_aliases"
+
+    slug: Mapped[str] = mapped_column(String(FILM_TITLE_MAX + 20), primary_key=True)
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id"), index=True)
+
+
 class Thread(db.Model):
     __tablename__ = "threads"
 
@@ -396,6 +413,11 @@ class Post(db.Model):
     # A moderator wrapped the whole post in a spoiler instead of hiding it.
     marked_spoiler: Mapped[bool] = mapped_column(Boolean, default=False)
     edited_by_moderator: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Up and down votes apart, for the Wilson-bound "Best" order; score = upvotes - downvotes.
+    upvotes: Mapped[int] = mapped_column(Integer, default=0)
+    downvotes: Mapped[int] = mapped_column(Integer, default=0)
+    # Spoiler-safe plain text of the body (spoilers read "[spoiler]"): excerpts, search, feeds, notifications.
+    plain_text: Mapped[str] = mapped_column(Text, default="")
 
     # Many-to-one by primary key: answered from the identity map when the thread is already loaded.
     thread: Mapped[Thread] = relationship()
@@ -426,6 +448,13 @@ class Post(db.Model):
         """Store the Markdown and its sanitized HTML together: rendered once, here, never on view."""
         self.body_source = source
         self.body_html = render_markdown(source)
+        self.plain_text = plain_text(self.body_html)
+
+    def excerpt(self, length: int = EXCERPT_LENGTH) -> str:
+        """The start of the spoiler-safe plain text, cut at a word."""
+        if len(self.plain_text) <= length:
+            return self.plain_text
+        return self.plain_text[:length].rsplit(" ", 1)[0].rstrip(" ,;:.—–-") + "…"
 
     @property
     def is_removed(self) -> bool:
@@ -510,16 +539,23 @@ class Post(db.Model):
             raise ValueError("a vote is +1 or -1")
         voter.lock_for_writing()
         current = db.session.get(Vote, (voter.id, self.id))
+        before = 0 if current is None else current.value
         if current is None:
             db.session.add(Vote(user_id=voter.id, post_id=self.id, value=value))
-            delta, now_value = value, value
+            now_value = value
         elif current.value == value:
             db.session.delete(current)
-            delta, now_value = -value, 0
+            now_value = 0
         else:
             current.value = value
-            delta, now_value = 2 * value, value
-        db.session.execute(update(Post).where(Post.id == self.id).values(score=Post.score + delta))
+            now_value = value
+        ups = (now_value == 1) - (before == 1)
+        downs = (now_value == -1) - (before == -1)
+        db.session.execute(
+            update(Post)
+            .where(Post.id == self.id)
+            .values(score=Post.score + ups - downs, upvotes=Post.upvotes + ups, downvotes=Post.downvotes + downs)
+        )
         return now_value
 
     def edit(self, editor: User, body: str, title: str | None = None) -> "PostRevision | None":
@@ -601,6 +637,33 @@ class Vote(db.Model):
             return {}
         rows = db.session.execute(select(cls.post_id, cls.value).where(cls.user_id == voter.id, cls.post_id.in_(post_ids)))
         return dict(rows.all())
+
+
+class Notification(db.Model):
+    """Someone replied to a member's post or mentioned them (@name): shown in their inbox until read."""
+
+    __tablename__ = "notifications"
+
+    REPLY, MENTION = "reply", "mention"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    recipient: Mapped[User] = relationship(foreign_keys=[recipient_id], lazy="raise")
+    actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="raise")
+    post: Mapped["Post"] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('reply', 'mention')", name="kind"),
+        Index("ix_notifications_inbox", "recipient_id", "read_at", "id"),
+        # One notification per member per post: a reply that also mentions you notifies once.
+        Index("uq_notifications_recipient_post", "recipient_id", "post_id", unique=True),
+    )
 
 
 class PostRevision(db.Model):

@@ -10,8 +10,9 @@ DEFAULTS = {
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
     "REDIS_URL": None,  # None: rate limits counted in each process's memory; redis://host:6379/0 shares them
     "RATE_LIMITS": {},  # replaces limits of board/limits.py by name, e.g. {"votes": "30 per minute"}
-    "HTTPS": False,
-    "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it  # True behind TLS: cookies get the Secure flag
+    "HTTPS": False,  # True behind TLS: cookies get the Secure flag
+    "TRUSTED_PROXIES": 0,  # reverse proxies in front of the board: client addresses come from X-Forwarded-For
+    "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it
     "THREADS_PER_PAGE": 30,
     "PASSWORD_HASH_METHOD": None,  # None: Werkzeug's default (scrypt)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # a 40,000-character post is at most ~160 KB as UTF-8 form data

@@ -146,3 +146,14 @@ def test_wrong_method_is_405_not_500(client):
 
 def test_htmx_responses_vary_on_the_htmx_header(client):
     assert "HX-Request" in client.get("/").headers["Vary"]
+
+
+def test_client_addresses_come_from_the_proxy_only_when_configured(app_factory):
+    from flask import request
+
+    for proxies, expected in ((0, "10.0.0.1"), (1, "203.0.113.9")):
+        app = app_factory(TRUSTED_PROXIES=proxies)
+        app.add_url_rule("/_whoami", "whoami", lambda: request.remote_addr)
+        response = app.test_client().get("/_whoami", environ_base={"REMOTE_ADDR": "10.0.0.1"},
+                                          headers={"X-Forwarded-For": "203.0.113.9"})
+        assert response.get_data(as_text=True) == expected
