@@ -10,14 +10,16 @@ BOARD_THREADS ?= 8
 CHROMIUM ?= /usr/bin/chromium
 
 POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+# The production server: `make run` serves with exactly this command, and `make bench` measures exactly it.
+SERVE = $(BIN)/granian --interface wsgi --factory --workers $(BOARD_WORKERS) --blocking-threads $(BOARD_THREADS) \
+	--no-access-log board:create_app
 
-.PHONY: run dev test test-postgres install install-test browser clean
+.PHONY: run dev test test-postgres install install-test browser clean bench bench-profile install-bench wrk
 
 run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian
 	$(FLASK) setup
 	@echo "Serving Reelboard on http://$(BOARD_HOST):$(BOARD_PORT) (Ctrl-C to stop)"
-	exec $(BIN)/granian --interface wsgi --factory --host $(BOARD_HOST) --port $(BOARD_PORT) \
-		--workers $(BOARD_WORKERS) --blocking-threads $(BOARD_THREADS) --no-access-log board:create_app
+	exec $(SERVE) --host $(BOARD_HOST) --port $(BOARD_PORT)
 
 dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup
@@ -28,6 +30,12 @@ test: install-test browser ## the whole suite (browser tests included) against a
 
 test-postgres: install-test ## the suite (without the browser tests) against PostgreSQL at POSTGRES_TEST_URL
 	BOARD_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+
+bench: install-bench wrk ## build a throwaway board, serve it as `make run` does, load it with wrk (BENCH_QUICK=1: < 3 min)
+	BENCH_SERVE="$(SERVE)" BOARD_WORKERS=$(BOARD_WORKERS) BOARD_THREADS=$(BOARD_THREADS) $(BIN)/python -m benchmarks.run
+
+bench-profile: ## the benchmark, plus py-spy profiles of the front page and the 200-reply thread page
+	$(MAKE) bench BENCH_PROFILE=1
 
 install: $(VENV)/.installed
 
@@ -42,6 +50,21 @@ $(VENV)/.installed: pyproject.toml
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[test]"
 	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet --disable-pip-version-check -e ".[bench]"
+	touch $@
+
+install-bench: $(VENV)/.installed-bench
+
+wrk: ## the load generator for `make bench`, from Debian's packages
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing wrk with apt-get…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	else \
+		echo "wrk is missing and cannot be installed here (need root and apt-get): install it, then run make bench."; exit 1; \
+	fi
 
 browser: ## Debian's Chromium for the Playwright tests (never `playwright install`: it downloads)
 	@if [ -x "$(CHROMIUM)" ] || [ -x /usr/lib/chromium/chromium ]; then :; \

@@ -3,12 +3,20 @@ from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
-from . import cli, errors, limits, security, settings, templating
+from . import cli, errors, limits, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:…>` in every route: a non-negative id that fits the database's INTEGER column."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**31 - 1, signed=False):
+        super().__init__(url_map, fixed_digits, min, max, signed)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -21,6 +29,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # Ids in URLs never exceed a 32-bit database integer: larger numbers are a 404, not a database error.
+    app.url_map.converters["int"] = DatabaseId
     settings.load(app, test_config)
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
@@ -35,13 +45,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
 
-    from . import admin, auth, health, moderation, posts, reports, threads
+    from . import admin, auth, feeds, films, health, members, moderation, notifications, posts, reading, reports, search, threads
 
-    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp):
+    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp,
+                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
 
     templating.init_app(app)
+    spoilers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     return app

@@ -5,6 +5,7 @@ from flask import abort, flash, request, session
 from flask_login import current_user, login_required, logout_user
 
 from .extensions import db
+from .htmx import is_htmx
 from .security import READ_ONLY_METHODS
 
 
@@ -47,6 +48,8 @@ def end_banned_session():
     logout_user()
     session.clear()
     if request.method not in READ_ONLY_METHODS:
+        if is_htmx():
+            flash(notice)  # the toast fades; the next page says it again
         abort(403, notice)
     flash(notice)
     return None

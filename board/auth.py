@@ -18,7 +18,10 @@ login_manager.login_message = "Please log in to do that."
 
 @login_manager.user_loader
 def load_member(session_token: str) -> User | None:
-    return db.session.scalar(db.select(User).where(User.session_token == session_token))
+    # The header's unread count comes in the same SELECT: no extra query on any page.
+    return db.session.scalar(
+        db.select(User).where(User.session_token == session_token).options(db.undefer(User.unread_notifications))
+    )
 
 
 @login_manager.unauthorized_handler

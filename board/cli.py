@@ -1,8 +1,16 @@
 """Administering the board from the command line: flask --app board <command>."""
+import os
 import secrets
+import sqlite3
 import sys
+import time
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
 
 import click
+from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from flask import current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
@@ -13,7 +21,7 @@ from .settings import write_instance_config
 
 
 def init_app(app) -> None:
-    for command in (init_db, create_admin, set_role, demo, setup):
+    for command in (init_db, create_admin, set_role, demo, setup, backup, restore):
         app.cli.add_command(command)
 
 
@@ -94,3 +102,127 @@ def setup():
     if current_app.config["DEMO"]:
         demo.callback()
     sys.stdout.flush()
+
+
+# Backup and restore (SQLite) ------------------------------------------------------------------------------------------
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def sqlite_database_path() -> Path:
+    """The board's SQLite file, or a clear refusal on any other database."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            f"backup and restore work on SQLite; this board uses {url.get_backend_name()}. "
+            "Use PostgreSQL's own tools: pg_dump --format=custom --file=board.dump DATABASE_URL "
+            "to back up, pg_restore --clean --dbname=DATABASE_URL board.dump to restore."
+        )
+    if not url.database or url.database == ":memory:":
+        raise click.ClickException("the board's SQLite database is in memory: there is no file to back up")
+    return Path(url.database).resolve()
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def backup(path: Path, force: bool):
+    """Copy the SQLite database to PATH while the board keeps serving (SQLite's online backup API)."""
+    source = sqlite_database_path()
+    path = path.resolve()
+    if path == source:
+        raise click.UsageError("PATH is the board's own database")
+    if path.exists() and not force:
+        raise click.UsageError(f"{path} exists; pass --force to replace it")
+    if not source.exists():
+        raise click.ClickException(f"there is no database at {source} yet")
+    started = time.monotonic()
+    # Written beside PATH under another name and renamed at the end: PATH is never a half-written backup.
+    partial = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
+    try:
+        with closing(sqlite3.connect(source, timeout=30)) as live, closing(sqlite3.connect(partial)) as copy:
+            # One step (pages=-1) reads one consistent snapshot; in WAL mode writers carry on meanwhile.
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file, no -wal beside it
+            problem = check_sqlite_file(copy)
+            if problem:
+                raise click.ClickException(f"the copy failed its check ({problem}); nothing was written to {path}")
+        with partial.open("rb") as written:
+            os.fsync(written.fileno())
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+    size = path.stat().st_size / 1_000_000
+    click.echo(f"Backed up {source} to {path} ({size:,.1f} MB) in {time.monotonic() - started:.1f} s.")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(path: Path, yes: bool):
+    """Replace the board's SQLite database with the backup at PATH (the current one is kept beside it first)."""
+    target = sqlite_database_path()
+    path = path.resolve()
+    if path == target:
+        raise click.UsageError("PATH is the board's own database")
+    revision = backup_revision(path)
+    if not yes:
+        click.confirm(f"Replace everything in {target} with the backup {path}? Posts written since then are lost",
+                      abort=True)
+    db.session.remove()
+    db.engine.dispose()  # this process's pooled connections must not hold the database during the copy
+    kept = None
+    if target.exists():
+        kept = target.with_name(f"{target.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
+        with closing(sqlite3.connect(target, timeout=30)) as live, closing(sqlite3.connect(kept)) as copy:
+            live.backup(copy)
+            copy.execute("PRAGMA journal_mode = DELETE")
+    # The backup API in reverse: it writes under SQLite's own locks, so a board still running sees either the old
+    # database or the restored one, never a mix, and no open connection is left pointing at a replaced file.
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as saved, \
+            closing(sqlite3.connect(target, timeout=30)) as live:
+        try:
+            saved.backup(live)
+        except sqlite3.Error as error:
+            raise click.ClickException(f"could not restore into {target}: {error}") from None
+    if kept:
+        click.echo(f"The database as it was is kept at {kept}.")
+    click.echo(f"Restored {target} from {path} (schema revision {revision}).")
+    upgrade()  # a backup from an older release is brought to this release's schema, as `make run` would
+    click.echo("The database is at the current schema.")
+
+
+def check_sqlite_file(connection: sqlite3.Connection) -> str | None:
+    """None when SQLite finds the file sound, else what it found."""
+    try:
+        result = connection.execute("PRAGMA quick_check").fetchone()[0]
+    except sqlite3.DatabaseError as error:
+        return str(error)
+    return None if result == "ok" else result
+
+
+def backup_revision(path: Path) -> str:
+    """The schema revision of a backup, after checking that it is a sound SQLite file made by this board."""
+    with path.open("rb") as file:
+        if file.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+            raise click.ClickException(f"{path} is not an SQLite database")
+    with closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as saved:
+        problem = check_sqlite_file(saved)
+        if problem:
+            raise click.ClickException(f"{path} is damaged: {problem}")
+        tables = {name for (name,) in saved.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not {"alembic_version", "users", "threads", "posts"} <= tables:
+            raise click.ClickException(f"{path} is not a Reelboard database (no board tables or alembic_version)")
+        revision = saved.execute("SELECT version_num FROM alembic_version").fetchone()
+    if revision is None:
+        raise click.ClickException(f"{path} has no schema revision in alembic_version")
+    scripts = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+    try:
+        scripts.get_revision(revision[0])
+    except AlembicError:
+        raise click.ClickException(
+            f"{path} is at schema revision {revision[0]}, which this release does not know (a newer release made it?)"
+        ) from None
+    return revision[0]

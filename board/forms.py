@@ -4,7 +4,7 @@ from wtforms import BooleanField, DateField, SelectChoice, IntegerField, Passwor
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import (
-    BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
+    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
 )
 
 PASSWORD_MAX = 1024
@@ -176,3 +176,13 @@ class EditOpeningPostForm(EditPostForm):
 def edit_form_for(post, **prefill) -> EditPostForm:
     """The edit form that fits the post (the title only for an opening post), prefilled on a first visit."""
     return (EditOpeningPostForm if post.is_opening else EditPostForm)(**prefill)
+
+
+# Member profiles (issue #4): a short Markdown bio.
+
+class BioForm(FlaskForm):
+    bio = TextAreaField(
+        "Bio",
+        filters=[unix_newlines],
+        validators=[Length(max=BIO_MAX, message=f"Keep it under {BIO_MAX:,} characters (it has %(length)d).")],
+    )

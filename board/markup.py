@@ -19,6 +19,18 @@ Output markup the stylesheet can rely on:
   or ``.spoiler:focus-within``; hide ``.visually-hidden`` visually only.  Obscure
   with colour/blur, never ``display: none`` or ``visibility: hidden``, which
   would hide the text from screen readers too.
+* A fenced ``spoiler`` block hides whole paragraphs (any Markdown inside)::
+
+      ```spoiler
+      The twist, with *emphasis* and lists.
+      ```
+
+  becomes a native disclosure: keyboard, screen reader and no-JavaScript ready::
+
+      <details class="spoiler-block"><summary>Spoiler</summary>...</details>
+
+  A block that holds a code block needs a longer outer fence (four backticks), as
+  in CommonMark; an unclosed block runs to the end of the post.
 * Images never embed: ``![alt](url)`` becomes ``<a href="url">alt</a>``.
 * Every link gets ``rel="nofollow ugc noopener"``; only absolute http, https
   and mailto links survive, anything else (relative, ``#anchor``,
@@ -38,8 +50,9 @@ from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.rules_inline.state_inline import Delimiter
 from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
 
-ALLOWED_TAGS = frozenset("p br hr em strong del s a code pre blockquote ul ol li h3 h4 h5 h6 span".split())
+ALLOWED_TAGS = frozenset("p br hr em strong del s a code pre blockquote ul ol li h3 h4 h5 h6 span details summary".split())
 ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
 LINK_REL = "nofollow ugc noopener"
 SPOILER_CLASSES = frozenset({"spoiler", "spoiler-text", "visually-hidden"})
@@ -59,6 +72,9 @@ SPOILER_OPEN = (
 )
 SPOILER_CLOSE = "</span></span>"
 SPOILER_PLACEHOLDER = "[spoiler]"  # what plain-text surfaces show instead of spoiler text
+SPOILER_BLOCK_CLASS = "spoiler-block"
+SPOILER_BLOCK_OPEN = f'<details class="{SPOILER_BLOCK_CLASS}"><summary>Spoiler</summary>\n'
+SPOILER_BLOCK_CLOSE = "</details>\n"
 
 
 def _allow_code_attr(tag: str, name: str, value: str) -> bool:
@@ -69,6 +85,11 @@ def _allow_code_attr(tag: str, name: str, value: str) -> bool:
 def _allow_spoiler_attr(tag: str, name: str, value: str) -> bool:
     """Keep only the exact attributes the spoiler markup uses."""
     return (name == "class" and value in SPOILER_CLASSES) or (name == "tabindex" and value == "0")
+
+
+def _allow_spoiler_block_attr(tag: str, name: str, value: str) -> bool:
+    """A block spoiler's <details> keeps its class and nothing else (never ``open``)."""
+    return name == "class" and value == SPOILER_BLOCK_CLASS
 
 
 def _allow_focusable(tag: str, name: str, value: str) -> bool:
@@ -82,6 +103,7 @@ ALLOWED_ATTRIBUTES = {
     "pre": _allow_focusable,
     "code": _allow_code_attr,
     "span": _allow_spoiler_attr,
+    "details": _allow_spoiler_block_attr,
 }
 
 
@@ -176,6 +198,10 @@ _markdown = (
     MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
     .enable("strikethrough")
 )
+# ```spoiler … ``` : a container (its inside is Markdown), tried before the code-fence rule.
+container_plugin(_markdown, "spoiler", marker="`", render=lambda self, tokens, idx, *_: (
+    SPOILER_BLOCK_OPEN if tokens[idx].nesting == 1 else SPOILER_BLOCK_CLOSE
+))
 _markdown.inline.add_terminator_char(SPOILER_MARKER)  # else the text rule swallows `|`
 _markdown.inline.ruler.before("emphasis", "spoiler", _spoiler_tokenize)
 _markdown.inline.ruler2.before("emphasis", "spoiler", _spoiler_post_process)
@@ -217,7 +243,8 @@ def render_markdown(source: str) -> str:
 class _PlainText(HTMLParser):
     """Text of sanitized post HTML, with every spoiler replaced by "[spoiler]" (so it can never leak)."""
 
-    BLOCKS = frozenset("p li blockquote pre h3 h4 h5 h6 hr br div".split())
+    BLOCKS = frozenset("p li blockquote pre h3 h4 h5 h6 hr br div details".split())
+    SPOILER_ROOTS = frozenset({"spoiler", SPOILER_BLOCK_CLASS})  # inline ||…|| and ```spoiler blocks
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -229,11 +256,11 @@ class _PlainText(HTMLParser):
         if tag in ("br", "hr"):
             self.parts.append(" ")
             return
-        is_spoiler = "spoiler" in (dict(attrs).get("class") or "").split()
+        is_spoiler = not self.SPOILER_ROOTS.isdisjoint((dict(attrs).get("class") or "").split())
         self.stack.append(is_spoiler)
         if is_spoiler:
             if self.spoiler_depth == 0:
-                self.parts.append(SPOILER_PLACEHOLDER)
+                self.parts.append(f" {SPOILER_PLACEHOLDER} " if tag in self.BLOCKS else SPOILER_PLACEHOLDER)
             self.spoiler_depth += 1
         elif tag in self.BLOCKS:
             self.parts.append(" ")

@@ -26,7 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, contains_eager, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +47,8 @@ MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
 NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
 HOT_GRAVITY = 1.8
+# Top threads of the last day, week, month or all time (None); "all" is the default, as /?sort=top always meant.
+TOP_PERIODS = {"day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=30), "all": None}
 # Hashing something on unknown usernames too keeps a failed login's timing the same either way.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_hex(16))
 
@@ -248,6 +250,11 @@ class Film(db.Model):
     def key_for(title: str, year: int | None) -> str:
         return f"{normalise_film_title(title)}|{year or ''}"
 
+    @staticmethod
+    def slug_for(title: str, year: int | None) -> str:
+        """'Cléo from 5 to 7', 1962 → 'cleo-from-5-to-7-1962' (before any -2, -3 that keeps it unique)."""
+        return "-".join(filter(None, [normalise_film_title(title).replace(" ", "-") or "film", str(year or "")]))
+
     @classmethod
     def find_or_create(cls, title: str, year: int | None) -> "Film":
         """The film with this normalised title and year, created if new (safe against a concurrent create)."""
@@ -256,7 +263,11 @@ class Film(db.Model):
         film = db.session.scalar(select(cls).where(cls.key == key))
         if film is not None:
             return film
-        base_slug = "-".join(filter(None, [normalise_film_title(title).replace(" ", "-") or "film", str(year or "")]))
+        base_slug = cls.slug_for(title, year)
+        # A film renamed or merged away keeps its slug as an alias: a new thread under its old name joins the film it became.
+        renamed = db.session.scalar(select(cls).join(FilmAlias, FilmAlias.film_id == cls.id).where(FilmAlias.slug == base_slug))
+        if renamed is not None:
+            return renamed
         for attempt in range(1, 6):
             film = cls(title=title, year=year, key=key, slug=base_slug if attempt == 1 else f"{base_slug}-{attempt}")
             try:
@@ -363,19 +374,25 @@ class Thread(db.Model):
 
         The opening post's score is the thread's score; "+ 1" keeps a new thread with no votes
         above zero so that, among equal scores, newer threads rank higher. Age is counted from
-        the thread's creation, so a thread sinks as it ages unless votes keep it up; a score
-        below -1 ranks under every thread with a non-negative score.
+        the thread's creation, so a thread sinks as it ages unless votes keep it up. A score
+        below -1 ranks by (score + 1) * (age_in_hours + 2) ** 1.8 instead, under every other
+        thread: dividing would let an old downvoted thread climb back towards zero above newer
+        ones, multiplying keeps it sinking.
         """
-        age = hours_since(Thread.created_at, now)
-        return (Post.score + 1) / func.power(age + 2, HOT_GRAVITY)
+        age_factor = func.power(hours_since(Thread.created_at, now) + 2, HOT_GRAVITY)
+        return case((Post.score < -1, (Post.score + 1) * age_factor), else_=(Post.score + 1) / age_factor)
 
     @classmethod
-    def listing(cls, viewer, sort: str, now: datetime):
-        """The front page as one SELECT: pinned first, then by the chosen order."""
+    def listing(cls, viewer, sort: str, now: datetime, film_id: int | None = None, period: str = "all"):
+        """The front page (or one film's threads) as one SELECT: pinned first, then by the chosen order.
+
+        Top counts only threads started within `period` (a key of TOP_PERIODS); Active puts the latest reply first.
+        """
         orders = {
             "hot": [cls.hot_rank(now).desc(), cls.id.desc()],
             "new": [cls.created_at.desc(), cls.id.desc()],
             "top": [Post.score.desc(), cls.created_at.desc(), cls.id.desc()],
+            "active": [cls.last_activity_at.desc(), cls.id.desc()],
         }
         query = (
             select(cls)
@@ -387,6 +404,10 @@ class Thread(db.Model):
         )
         if not viewer.can_moderate():
             query = query.where(Post.hidden.is_(False))
+        if film_id is not None:
+            query = query.where(cls.film_id == film_id)
+        if sort == "top" and TOP_PERIODS[period] is not None:
+            query = query.where(cls.created_at >= now - TOP_PERIODS[period])
         return query
 
 
@@ -563,7 +584,8 @@ class Post(db.Model):
         # Lock the row (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises) so racing edits each keep
         # the version they really replaced.
         db.session.flush()
-        db.session.refresh(self, with_for_update=True)
+        db.session.execute(select(Post.id).where(Post.id == self.id).with_for_update())
+        db.session.refresh(self)
         new_title = title if self.is_opening and title is not None else None
         if body == self.body_source and (new_title is None or new_title == self.thread.title):
             return None
@@ -664,6 +686,29 @@ class Notification(db.Model):
         # One notification per member per post: a reply that also mentions you notifies once.
         Index("uq_notifications_recipient_post", "recipient_id", "post_id", unique=True),
     )
+
+    @classmethod
+    def shown(cls, query, opening):
+        """Only notifications whose post is readable (not hidden or deleted) in a thread that is not hidden.
+
+        `query` must select from notifications; `opening` is an alias of Post for the thread's opening post.
+        """
+        return (
+            query.join(Post, Post.id == cls.post_id)
+            .join(opening, and_(opening.thread_id == Post.thread_id, opening.parent_id.is_(None)))
+            .where(Post.hidden.is_(False), Post.deleted.is_(False), opening.hidden.is_(False))
+        )
+
+
+# The header's unread count: deferred, and loaded with the session's member in the same SELECT (board/auth.py).
+_unread_opening = aliased(Post)
+User.unread_notifications = column_property(
+    Notification.shown(select(func.count(Notification.id)), _unread_opening)
+    .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
+    .correlate_except(Notification, Post, _unread_opening)
+    .scalar_subquery(),
+    deferred=True,
+)
 
 
 class PostRevision(db.Model):
@@ -771,11 +816,13 @@ class ModAction(db.Model):
     HIDE, UNHIDE, MARK_SPOILER, UNMARK_SPOILER = "hide", "unhide", "mark_spoiler", "unmark_spoiler"
     EDIT, DISMISS_REPORTS = "edit", "dismiss_reports"
     BAN, UNBAN, ROLE = "ban", "unban", "role"
+    RENAME_FILM, MERGE_FILM = "rename_film", "merge_film"
     LABELS = {
         PIN: "pinned", UNPIN: "unpinned", LOCK: "locked", UNLOCK: "unlocked",
         HIDE: "hid", UNHIDE: "unhid", MARK_SPOILER: "marked as spoiler", UNMARK_SPOILER: "unmarked spoiler",
         EDIT: "edited", DISMISS_REPORTS: "dismissed reports on",
         BAN: "banned", UNBAN: "unbanned", ROLE: "changed the role of",
+        RENAME_FILM: "renamed", MERGE_FILM: "merged",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -821,10 +868,12 @@ class ModAction(db.Model):
 
     @staticmethod
     def describe_targets(entries, viewer) -> dict[int, tuple[str, str | None]]:
-        """Each entry's target as (words, link), never quoting a post: three SELECTs at most for any page."""
+        """Each entry's target as (words, link), never quoting a post: four SELECTs at most for any page."""
         from flask import url_for
 
-        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind} for kind in ("thread", "post", "user")}
+        from .spoilers import safe_title
+
+        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind} for kind in ("thread", "post", "user", "film")}
         threads = {
             thread.id: thread
             for thread in db.session.scalars(
@@ -840,9 +889,10 @@ class ModAction(db.Model):
             )
         } if ids["post"] else {}
         users = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids["user"]))).all()) if ids["user"] else {}
+        films = {film.id: film for film in db.session.scalars(select(Film).where(Film.id.in_(ids["film"])))} if ids["film"] else {}
 
         def thread_words(thread: Thread) -> str:
-            return f"“{thread.title}”" if thread.is_visible_to(viewer) else "a hidden thread"
+            return f"“{safe_title(thread.title)}”" if thread.is_visible_to(viewer) else "a hidden thread"
 
         described = {}
         for entry in entries:
@@ -852,10 +902,13 @@ class ModAction(db.Model):
             elif entry.target_type == "post" and entry.target_id in posts:
                 post = posts[entry.target_id]
                 kind = "opening post" if post.is_opening else "a reply"
-                link = url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+                link = url_for("reading.permalink", post_id=post.id)
                 described[entry.id] = (f"{kind} by {post.author.username} in {thread_words(post.thread)}", link)
             elif entry.target_type == "user" and entry.target_id in users:
                 described[entry.id] = (f"member {users[entry.target_id]}", None)
+            elif entry.target_type == "film" and entry.target_id in films:
+                film = films[entry.target_id]
+                described[entry.id] = (f"film “{film}”", url_for("films.show", slug=film.slug))
             else:
                 described[entry.id] = (f"{entry.target_type} #{entry.target_id}", None)
         return described

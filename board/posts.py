@@ -1,5 +1,5 @@
 """Joining a conversation: reply to a post, vote on it."""
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from .diffs import versions_of
@@ -7,6 +7,8 @@ from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .models import Post, PostRevision, Vote
+from .notifications import notify_for
+from .ranking import reply_url
 
 bp = Blueprint("posts", __name__)
 VOTE_VALUES = {"up": 1, "down": -1}
@@ -32,6 +34,7 @@ def reply(post_id: int):
     if not form.validate_on_submit():
         return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
     new_reply = post.add_reply(current_user, form.body.data)
+    notify_for(new_reply, replied_to=post)
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
@@ -50,6 +53,8 @@ def vote(post_id: int):
     value = VOTE_VALUES.get(request.form.get("direction", ""))
     if value is None:
         abort(400, "Vote up or down.")
+    if not post.thread.permits_reply():
+        abort(403, "This thread is locked: no new votes.")
     if not post.can_vote(current_user):
         abort(403, "You can't vote on your own post or on a hidden one.")
     current = post.vote(current_user, value)
@@ -68,7 +73,8 @@ def get_post_or_404(post_id: int) -> Post:
 
 
 def post_url(post: Post) -> str:
-    return url_for("threads.show", thread_id=post.thread_id, _anchor=f"post-{post.id}")
+    """The post on the page that holds it (board/ranking.py: its page of top-level replies, or a focused branch)."""
+    return reply_url(post)
 
 
 # Editing, deleting and the edit history (issue #3) ------------------------------------------------------------------

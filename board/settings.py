@@ -14,6 +14,8 @@ DEFAULTS = {
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the board: client addresses come from X-Forwarded-For
     "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it
     "THREADS_PER_PAGE": 30,
+    "TOP_REPLIES_PER_PAGE": 50,  # a thread page holds this many top-level replies, with all their replies
+    "NEW_REPLIES_POLL_SECONDS": 20,  # how often an open thread page asks whether new replies came in
     "PASSWORD_HASH_METHOD": None,  # None: Werkzeug's default (scrypt)
     "MAX_CONTENT_LENGTH": 256 * 1024,  # a 40,000-character post is at most ~160 KB as UTF-8 form data
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},

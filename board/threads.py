@@ -4,40 +4,57 @@ from flask_login import current_user, login_required
 
 from .extensions import db
 from .forms import PinForm, ReplyForm, ThreadForm
-from .models import Film, Post, Thread, Vote, utcnow
-from .tree import reply_tree
+from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
+from .notifications import notify_for
+from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read
 
 bp = Blueprint("threads", __name__)
-SORTS = ("hot", "new", "top")
+SORTS = ("hot", "new", "top", "active")
 
 
 @bp.get("/")
 def index():
-    sort = request.args.get("sort", "hot")
-    if sort not in SORTS:
-        abort(400, f"Sort by one of: {', '.join(SORTS)}.")
+    sort, period = request.args.get("sort", "hot"), request.args.get("t", "all")
+    if sort not in SORTS or period not in TOP_PERIODS:
+        abort(400, f"Sort by one of: {', '.join(SORTS)}; top of: {', '.join(TOP_PERIODS)}.")
     page = db.paginate(
-        Thread.listing(current_user, sort, utcnow()),
+        Thread.listing(current_user, sort, utcnow(), period=period),
         per_page=current_app.config["THREADS_PER_PAGE"],
         error_out=False,
         count=True,
     )
-    return render_template("threads/index.html", page=page, sort=sort, sorts=SORTS)
+    return render_template("threads/index.html", page=page, sort=sort, sorts=SORTS, period=period, periods=TOP_PERIODS)
 
 
 @bp.get("/threads/<int:thread_id>")
 def show(thread_id: int):
     thread = get_thread_or_404(thread_id)
-    posts = db.session.scalars(Post.tree(thread.id)).all()
-    votes = Vote.values_by_post(current_user, [post.id for post in posts])
+    reading = read(db.session.scalars(Post.tree(thread.id)).all(), reply_sort(), request.args.get("page", 1, type=int))
+    if reading is None:
+        abort(404)
+    return render_reading("threads/show.html", thread, reading)
+
+
+def reply_sort() -> str:
+    """The thread page's ?sort= (best, new or old), or a 400."""
+    sort = request.args.get("sort", DEFAULT_REPLY_SORT)
+    if sort not in REPLY_SORTS:
+        abort(400, f"Sort replies by one of: {', '.join(REPLY_SORTS)}.")
+    return sort
+
+
+def render_reading(template: str, thread: Thread, reading, **context):
+    """A page of a thread (or a focused branch of it) with the viewer's votes on what it shows."""
+    shown = [reading.root.id, *(post.id for post, _ in reading.tree.items)]
     return render_template(
-        "threads/show.html",
+        template,
         thread=thread,
-        opening=posts[0],
-        tree=reply_tree(posts[1:]),
-        votes=votes,
+        opening=reading.root,
+        reading=reading,
+        votes=Vote.values_by_post(current_user, shown),
         reply_form=ReplyForm(),
         pin_form=PinForm(),
+        **context,
     )
 
 
@@ -48,6 +65,7 @@ def new():
     if form.validate_on_submit():
         film = Film.find_or_create(form.film_title.data, form.film_year.data)
         thread = Thread.start(current_user, film, form.title.data, form.body.data, form.has_spoilers.data)
+        notify_for(thread.opening_post)
         db.session.commit()
         return redirect(url_for("threads.show", thread_id=thread.id), 303)
     return render_template("threads/new.html", form=form), 422 if form.errors else 200

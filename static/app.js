@@ -47,3 +47,93 @@
     if (reply) reply.focus();
   });
 })();
+
+// The film field of the new-thread form: the ARIA 1.2 combobox keyboard on the list htmx fills
+// (Up/Down move through the films, Enter picks one and fills title and year, Escape closes).
+// Without JavaScript it is a plain text field.
+(function () {
+  "use strict";
+
+  var SELECTOR = "input[data-film-combobox]";
+
+  function listFor(input) { return document.getElementById(input.getAttribute("aria-controls")); }
+  function inputFor(list) {
+    if (!list.matches || !list.matches(".suggestions")) return null;
+    return document.querySelector(SELECTOR + "[aria-controls='" + list.id + "']");
+  }
+  function options(list) { return list ? Array.prototype.slice.call(list.querySelectorAll("[role=option]")) : []; }
+
+  function setOpen(input, open) {
+    var list = listFor(input);
+    open = open && options(list).length > 0;
+    if (list) list.hidden = !open;
+    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (!open) setActive(input, null);
+  }
+
+  function setActive(input, option) {
+    options(listFor(input)).forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+    });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  function pick(input, option) {
+    input.value = option.dataset.title;
+    var year = input.form && input.form.elements[input.dataset.filmCombobox];
+    if (year) year.value = option.dataset.year;
+    setOpen(input, false);
+    input.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(SELECTOR)) return;
+    var list = listFor(input);
+    var all = options(list);
+    var open = input.getAttribute("aria-expanded") === "true";
+    var current = document.getElementById(input.getAttribute("aria-activedescendant") || "");
+    var index = all.indexOf(current);
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      if (!all.length) return;
+      event.preventDefault();
+      if (!open) setOpen(input, true);
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = index < 0 ? (step > 0 ? 0 : all.length - 1) : (index + step + all.length) % all.length;
+      setActive(input, all[next]);
+    } else if (event.key === "Enter" && open && current) {
+      event.preventDefault();
+      pick(input, current);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      setOpen(input, false);
+    }
+  });
+
+  // A click picks too; mousedown is cancelled so the field keeps focus.
+  document.addEventListener("mousedown", function (event) {
+    var option = event.target.closest && event.target.closest(".suggestions [role=option]");
+    if (option) event.preventDefault();
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest && event.target.closest(".suggestions [role=option]");
+    if (!option) return;
+    var input = inputFor(option.parentElement);
+    if (input) pick(input, option);
+  });
+
+  document.addEventListener("focusout", function (event) {
+    if (event.target.matches && event.target.matches(SELECTOR)) setOpen(event.target, false);
+  });
+
+  // New suggestions arrived: open the list if it has any (the live region says how many).
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var input = inputFor(event.target);
+    if (input) setOpen(input, document.activeElement === input);
+  });
+})();

@@ -37,9 +37,12 @@ def test_migrations_build_exactly_the_schema_the_models_describe(empty_app):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    from board.search import include_name
+
     assert empty_app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     with empty_app.app_context(), db.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": include_name})
+        differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 

@@ -58,7 +58,7 @@ def test_edit_form_opens_in_place_with_htmx_and_as_a_page_without(app, client, c
     assert f'<label for="edit-body-{reply_id}">' in fragment and "A first reply</textarea>" in fragment
     assert f'aria-describedby="edit-body-{reply_id}-hint"' in fragment and "autofocus" in fragment
     assert 'name="title"' not in fragment  # a reply has no title
-    assert f'href="/threads/{conversation["thread"].id}#post-{reply_id}" data-cancel-reply>Cancel</a>' in fragment
+    assert f'href="/posts/{reply_id}" data-cancel-reply>Cancel</a>' in fragment
     page = client.get(f"/posts/{reply_id}/edit").get_data(as_text=True)
     assert "<html" in page and "Edit your post" in page and "A first reply</textarea>" in page
     assert "hx-post" not in page.split("<main", 1)[1]  # the page's form is a plain form
@@ -335,7 +335,7 @@ def test_history_lists_every_version_newest_first_with_diffs(app, client, conver
     assert '<div class="diff">A <del>first</del><ins>second</ins> reply, expanded</div>' in page
     assert '<div class="diff">A first reply<ins>, expanded</ins></div>' in page
     assert page.count("replaced <time") == 2 and "by replier" in page
-    assert f'href="/threads/{conversation["thread"].id}#post-{reply.id}">← Back to the post</a>' in page
+    assert f'href="/posts/{reply.id}">← Back to the post</a>' in page
     assert "badge--mod-edit" not in page
 
 

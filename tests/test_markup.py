@@ -16,10 +16,12 @@ SPOILER_OPEN = (
     '<span class="visually-hidden">Spoiler: </span><span class="spoiler-text">'
 )
 SPOILER_CLOSE = "</span></span>"
+BLOCK_OPEN = '<details class="spoiler-block"><summary>Spoiler</summary>\n'
+BLOCK_CLOSE = "</details>\n"
 
 # The allow-list restated independently of board.markup, so loosening the module fails here.
-ALLOWED_TAGS = set("p br hr em strong del s a code pre blockquote ul ol li h3 h4 h5 h6 span".split())
-FORBIDDEN_TAGS = set("script style svg math img iframe noscript form input button details object embed".split())
+ALLOWED_TAGS = set("p br hr em strong del s a code pre blockquote ul ol li h3 h4 h5 h6 span details summary".split())
+FORBIDDEN_TAGS = set("script style svg math img iframe noscript form input button dialog object embed".split())
 ALLOWED_SCHEMES = {"http", "https", "mailto"}
 SPAN_CLASSES = {"spoiler", "spoiler-text", "visually-hidden"}
 RAW_FORBIDDEN = ("<script", "<svg", "<math", "<img", "<iframe", "<style", "<noscript")
@@ -33,6 +35,11 @@ def p(inner: str) -> str:
 def spoiler(inner: str) -> str:
     """Expected markup for one spoiler around already-rendered inner HTML."""
     return f"{SPOILER_OPEN}{inner}{SPOILER_CLOSE}"
+
+
+def block(inner: str) -> str:
+    """Expected markup for one ```spoiler block around already-rendered block HTML."""
+    return f"{BLOCK_OPEN}{inner}{BLOCK_CLOSE}"
 
 
 def link(href: str, text: str | None = None, title: str | None = None) -> str:
@@ -209,6 +216,17 @@ HOSTILE = [
     case("spoiler-escaped", "\\|\\|escaped\\|\\|", p("||escaped||")),
     case("spoiler-script", "||<script>x</script>||", p(spoiler("&lt;script&gt;x&lt;/script&gt;"))),
     case("spoiler-across-paragraphs", "||a\n\nb||", p("||a") + p("b||")),
+    # Block spoilers under attack: typed tags stay text, nothing can pre-open or restyle the <details>.
+    case("block-script", "```spoiler\n<script>alert(1)</script>\n```", block(p("&lt;script&gt;alert(1)&lt;/script&gt;"))),
+    case("block-typed-details-open", "```spoiler\n<details open><summary>x</summary></details>\n```",
+         block(p("&lt;details open&gt;&lt;summary&gt;x&lt;/summary&gt;&lt;/details&gt;"))),
+    case("block-info-breakout", '```spoiler" open onclick="alert(1)\nx\n```', '<pre tabindex="0"><code>x\n</code></pre>\n'),
+    case("block-info-class", "```spoiler class=x open\nx\n```", block(p("x"))),
+    case("block-typed-close", "```spoiler\n</details><script>x</script>\n```",
+         block(p("&lt;/details&gt;&lt;script&gt;x&lt;/script&gt;"))),
+    case("block-js-link", "```spoiler\n[x](javascript:alert(1))\n```", block(p("[x](javascript:alert(1))"))),
+    case("block-unclosed-escapes-nothing", "```spoiler\n<img src=x onerror=alert(1)>", block(p("&lt;img src=x onerror=alert(1)&gt;"))),
+    case("block-not-a-language-class", "```spoiler\nx\n```", block(p("x"))),
     # No e-mail linkifying, and no links without an absolute http(s)/mailto URL.
     case("email-not-linked", "me@example.com", p("me@example.com")),
     case("bare-mailto-not-linked", "mailto:me@example.com", p("mailto:me@example.com")),
@@ -232,6 +250,7 @@ def _wrappings(source: str) -> list[str]:
         f"- {source}",
         f"[{source}](https://ok.example)",
         f"**{source}**",
+        f"```spoiler\n{source}\n```",
     ]
 
 
@@ -254,6 +273,8 @@ def _check_element(element) -> None:
         assert re.fullmatch(r"language-[a-z0-9+#-]+", attrs.get("class", "language-none"))
     elif tag == "ol":
         assert set(attrs) <= {"start"} and attrs.get("start", "1").isdigit(), attrs
+    elif tag == "details":
+        assert attrs == {"class": "spoiler-block"}, attrs  # never `open`, never anything else
     elif tag == "pre":
         assert attrs == {"tabindex": "0"}, attrs  # scrollable code is keyboard-reachable, nothing more
     else:
@@ -352,6 +373,46 @@ def test_headings_are_demoted_below_the_pages_own(source, expected):
 )
 def test_spoiler_markup(source, expected):
     assert render_markdown(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        case("paragraph", "```spoiler\nRosebud is a sled.\n```", block(p("Rosebud is a sled."))),
+        case(
+            "markdown-inside",
+            "```spoiler\n# Twist\n\n*She* ||dies||.\n\n- a\n```",
+            block("<h3>Twist</h3>\n" + p(f"<em>She</em> {spoiler('dies')}.") + "<ul>\n<li>a</li>\n</ul>\n"),
+        ),
+        case("before-and-after", "Before\n\n```spoiler\nx\n```\nAfter", p("Before") + block(p("x")) + p("After")),
+        case("unclosed-runs-to-end", "```spoiler\nx\n\ny", block(p("x") + p("y"))),
+        case("tilde-fence-is-code", "~~~spoiler\nx\n~~~", '<pre tabindex="0"><code class="language-spoiler">x\n</code></pre>\n'),
+        case("other-info-is-code", "```spoilers\nx\n```", '<pre tabindex="0"><code class="language-spoilers">x\n</code></pre>\n'),
+        case(
+            "code-inside-needs-longer-fence",
+            "````spoiler\n```\nx\n```\n````",
+            block('<pre tabindex="0"><code>x\n</code></pre>\n'),
+        ),
+        case("in-blockquote", "> ```spoiler\n> x\n> ```", "<blockquote>\n" + block(p("x")) + "</blockquote>\n"),
+        case("nested", "````spoiler\n```spoiler\nx\n```\n````", block(block(p("x")))),
+        case("empty", "```spoiler\n```", block("")),
+    ],
+)
+def test_block_spoiler_markup(source, expected):
+    assert render_markdown(source) == expected
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        case("inline", "Rosebud is ||a sled||.", "Rosebud is [spoiler]."),
+        case("block", "Before\n\n```spoiler\nROSEBUD-IS-A-SLED\n```\nAfter", "Before [spoiler] After"),
+        case("inline-inside-block", "```spoiler\nx ||y|| z\n```", "[spoiler]"),
+        case("block-in-list", "- item\n  ```spoiler\n  secret\n  ```", "item [spoiler]"),
+    ],
+)
+def test_plain_text_replaces_every_spoiler(source, expected):
+    assert markup.plain_text(render_markdown(source)) == expected
 
 
 @pytest.mark.parametrize(

@@ -267,7 +267,7 @@ def test_public_log_lists_every_action_without_quoting_hidden_content(app, clien
     ban(client, board["member"], term="1", reason="repeat spoilers")
     page = other_client.get("/moderation/log").get_data(as_text=True)
     assert "Hot take with the ending in it." not in page and "twist" not in page
-    assert f'<a href="/threads/{board["thread"].id}#post-{board["reply"].id}">a reply by member in “Release night”</a>' in page
+    assert f'<a href="/posts/{board["reply"].id}">a reply by member in “Release night”</a>' in page
     assert f'locked <a href="/threads/{board["thread"].id}">thread “Release night”</a>' in page
     assert "banned member member" in page and "1 day — repeat spoilers" in page
     table = page.split("<tbody>", 1)[1]

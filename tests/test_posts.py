@@ -91,7 +91,8 @@ def test_replies_nest_up_to_max_depth_then_attach_at_the_deepest_level(app, clie
     form = client.htmx_get(f"/posts/{parent.id}/reply").get_data(as_text=True)
     assert f'hx-target="#replies-{parent.parent_id}"' in form
     assert response.status_code == 200
-    page = client.get(f"/threads/{conversation['thread'].id}").get_data(as_text=True)
+    # (so deep a branch is read in its focused view, where the post's permalink leads: board/ranking.py)
+    page = client.get(f"/posts/{new.id}", follow_redirects=True).get_data(as_text=True)
     assert page.index(f'id="post-{parent.id}"') < page.index(f'id="post-{new.id}"')
 
 

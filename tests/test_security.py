@@ -157,3 +157,9 @@ def test_client_addresses_come_from_the_proxy_only_when_configured(app_factory):
         response = app.test_client().get("/_whoami", environ_base={"REMOTE_ADDR": "10.0.0.1"},
                                           headers={"X-Forwarded-For": "203.0.113.9"})
         assert response.get_data(as_text=True) == expected
+
+
+@pytest.mark.parametrize("url", ["/threads/2147483648", "/posts/99999999999999999999/history", "/films/x/feed.atom?page=1",
+                                 "/posts/99999999999/reply"])
+def test_ids_too_large_for_the_database_are_404_not_500(client, url):
+    assert client.get(url).status_code == 404

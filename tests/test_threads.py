@@ -29,7 +29,7 @@ def test_front_page_lists_threads_with_film_author_score_replies_and_time(app, c
     page = client.get("/").get_data(as_text=True)
     assert "Cléo’s hour — a rewatch" in page
     assert "Cléo from 5 to 7 (1962)" in page
-    assert "by marguerite" in page
+    assert 'by <a href="/u/marguerite">marguerite</a>' in page  # the author links to their profile
     assert "0 points" in page
     assert "1 reply" in page
     assert '<time datetime="' in page and "just now" in page

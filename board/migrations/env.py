@@ -5,6 +5,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from board.search import include_name  # the search index is raw DDL the models do not describe
+
 config = context.config
 # Keep the app's own loggers alive when migrations run inside `flask setup`.
 fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -22,7 +24,8 @@ def skip_empty_autogenerate(_context, _revision, directives):
 
 
 def run_migrations_offline():
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=board_db.metadata, literal_binds=True)
+    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=board_db.metadata, literal_binds=True,
+                      include_name=include_name)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -30,6 +33,7 @@ def run_migrations_offline():
 def run_migrations_online():
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
+    options.setdefault("include_name", include_name)
     with board_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=board_db.metadata, **options)
         with context.begin_transaction():

@@ -7,7 +7,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from board.extensions import db
-from board.models import Post, Role, Thread, User
+from board.models import Post, Report, Role, Thread, User
 
 from ..conftest import dispose
 from ..factories import make_reply, make_thread, make_user
@@ -37,6 +37,11 @@ class Board:
     thread_id: int  # nested replies, a spoiler, a hidden reply, votes
     hidden_reply_id: int
     logins: dict  # role -> Playwright storage state of a member logged in through the UI
+    locked_thread_id: int  # locked; an edited opening post, a reply marked as a spoiler, a reported reply
+    edited_post_id: int  # four versions: a title change, a spoiler in the diff, a moderator's edit
+    spoiler_reply_id: int
+    reportable_id: int  # a reply the member has not reported
+    banned_member_id: int
 
 
 def as_moderator(app, moderator_id: int, act) -> None:
@@ -45,12 +50,49 @@ def as_moderator(app, moderator_id: int, act) -> None:
         db.session.commit()
 
 
+def file_report(app, post, reporter, reason: str, details: str | None = None) -> None:
+    with app.app_context():
+        Report.file(db.session.get(Post, post.id), db.session.get(User, reporter.id), reason, details)
+        db.session.commit()
+
+
+def moderated_thread(app, critic, replier, member, moderator, admin) -> dict:
+    """A locked thread with an opening post edited three times, a reply marked as a spoiler, a reported reply;
+    a banned member and a role change, so the log, queue, history and members pages all have entries."""
+    troll, banned = make_user(app, "troll"), make_user(app, "banished")
+    thread = make_thread(app, critic, "Decision to Leave: the ending", film=("Decision to Leave", 2022),
+                         body="The tide comes in.")
+    opening_id = thread.opening_post.id
+    marked = make_reply(app, thread.opening_post, replier, "She ||walks into the sea||, and he never finds her.")
+    reported = make_reply(app, thread.opening_post, troll, "Boring. Watch something with explosions instead.")
+    file_report(app, reported, member, "off_topic")
+    file_report(app, reported, critic, "abuse", "Second time this week.\nPlease look at their other posts.")
+    file_report(app, marked, member, "spoiler")
+
+    def edit(editor_id, body, title=None):
+        with app.app_context():
+            db.session.get(Post, opening_id).edit(db.session.get(User, editor_id), body, title)
+            db.session.commit()
+
+    edit(critic.id, "The tide comes in, and ||the grave fills with water||.", "Decision to Leave: that ending")
+    edit(critic.id, "The tide comes in, and ||the grave fills with water||. Mountains and sea.")
+    edit(moderator.id, "The tide comes in, and ||the grave fills with water||. Mountains and sea. (Link removed.)")
+    as_moderator(app, moderator.id, lambda mod: db.session.get(Post, marked.id).mark_spoiler(mod, "Untagged ending"))
+    as_moderator(app, moderator.id, lambda mod: db.session.get(Thread, thread.id).lock(mod))
+    as_moderator(app, moderator.id, lambda mod: db.session.get(User, banned.id).ban(mod, 7, "Spam links"))
+    as_moderator(app, admin.id, lambda boss: db.session.get(User, troll.id).change_role(boss, Role.MODERATOR))
+    as_moderator(app, admin.id, lambda boss: db.session.get(User, troll.id).change_role(boss, Role.MEMBER))
+    return {"locked_thread_id": thread.id, "edited_post_id": opening_id, "spoiler_reply_id": marked.id,
+            "banned_member_id": banned.id}
+
+
 @pytest.fixture(scope="module")
 def board(tmp_path_factory, browser):
     """One board for the read-only page checks: a few threads (one pinned), a conversation, saved logins."""
     app = make_board(tmp_path_factory.mktemp("accessibility"))
     critic, member, replier = make_user(app, "critic"), make_user(app, "member"), make_user(app, "replier")
     moderator = make_user(app, "moddy", role=Role.MODERATOR)
+    admin = make_user(app, "boss", role=Role.ADMIN)
     rules = make_thread(app, moderator, "House rules: spoilers go behind bars", film=("Reelboard", None))
     make_thread(app, critic, "Alien at 45: still the best haunted house", film=("Alien", 1979))
     thread = make_thread(app, critic, "Does the ending of Past Lives work?", body=OPENING_BODY,
@@ -66,15 +108,16 @@ def board(tmp_path_factory, browser):
         db.session.get(Post, thread.opening_post.id).vote(voter, 1)
         db.session.get(Post, first.id).vote(voter, -1)
         db.session.commit()
+    moderated = moderated_thread(app, critic, replier, member, moderator, admin)
     try:
         with serve(app) as live:
             logins = {}
-            for role, username in (("member", "member"), ("moderator", "moddy")):
+            for role, username in (("member", "member"), ("moderator", "moddy"), ("admin", "boss")):
                 context = browser.new_context(base_url=live.url)
                 log_in(context.new_page(), username)
                 logins[role] = context.storage_state()
                 context.close()
-            yield Board(live.url, thread.id, hidden.id, logins)
+            yield Board(live.url, thread.id, hidden.id, logins, reportable_id=first.id, **moderated)
     finally:
         dispose(app)
 
@@ -86,9 +129,9 @@ def front_page(page, board):
 
 def thread_as_member(page, board):
     page.goto(f"/threads/{board.thread_id}")
-    expect(page.locator(f"#post-{board.hidden_reply_id}")).to_have_text("Hidden by moderators.")
+    expect(page.locator(f"#post-{board.hidden_reply_id}")).to_have_text("Hidden by moderators: Low effort.")
     expect(page.locator(".spoiler")).to_have_count(2)
-    reply = page.locator(".replies--top > li.reply").first
+    reply = page.locator(f"#reply-{board.reportable_id}")  # the first reply (by age; Best puts the hidden one first)
     reply.locator(".post").first.get_by_role("link", name="Reply").click()  # the inline form, opened by htmx
     expect(reply.locator(".reply-slot textarea")).to_be_focused()
 
@@ -96,7 +139,7 @@ def thread_as_member(page, board):
 def thread_as_moderator(page, board):
     page.goto(f"/threads/{board.thread_id}")
     expect(page.locator(f"#post-{board.hidden_reply_id} .post__moderation-note")).to_contain_text("Low effort")
-    page.locator("details.mod-tools summary").first.click()  # the hide form, open
+    page.locator(".post details.mod-tools > summary", has_text="Hide").first.click()  # the hide form, open
     expect(page.locator("details.mod-tools[open] .hide-form")).to_be_visible()
 
 
@@ -119,6 +162,58 @@ def register_with_errors(page, board):
     expect(page.locator(".field-error")).to_have_count(3)
 
 
+def report_queue(page, board):
+    page.goto("/moderation/reports")
+    expect(page.locator(".report-queue > li.report-entry")).to_have_count(2)
+    expect(page.locator("#report-badge .badge--count")).to_have_text("2 open")
+
+
+def moderation_log(page, board):
+    page.goto("/moderation/log")
+    expect(page.locator("table.log tbody tr")).to_have_count(8)  # pin, hide, edit, spoiler, lock, ban, two role changes
+
+
+def edit_history(page, board):
+    page.goto(f"/posts/{board.edited_post_id}/history")
+    expect(page.locator("li.version")).to_have_count(4)
+    for summary in page.locator(".version__changes details.spoiler-block > summary").all():
+        summary.click()  # the diffs hold a ||spoiler||: open them, so their colours are checked too
+    expect(page.locator(".diff ins").first).to_be_visible()
+    expect(page.locator(".diff del").first).to_be_visible()
+    expect(page.locator(".badge--mod-edit").first).to_be_visible()
+
+
+def admin_members(page, board):
+    page.goto("/admin/members")
+    expect(page.locator("table.members tbody tr")).to_have_count(7)
+    expect(page.locator(f"#member-{board.banned_member_id} .badge--banned")).to_contain_text("Banned until")
+
+
+def report_form_page(page, board):
+    page.goto(f"/posts/{board.reportable_id}/report")  # the page a visitor without JavaScript gets
+    expect(page.get_by_role("heading", level=1)).to_have_text("Report a post by replier")
+    page.get_by_label("Other").check()
+    page.get_by_role("button", name="Send report").click()  # "Other" with no details: the errors, on the page
+    expect(page.locator(".field-error")).to_have_text("Tell the moderators what is wrong when you choose “Other”.")
+
+
+def locked_thread_as_moderator(page, board):
+    page.goto(f"/threads/{board.locked_thread_id}")
+    expect(page.locator("#thread-head .badge--locked")).to_have_text("Locked")
+    expect(page.locator("#join .locked-notice")).to_be_visible()
+    spoiler = page.locator(f"#post-{board.spoiler_reply_id} details.spoiler-block")
+    spoiler.locator("summary").click()
+    expect(spoiler.locator(".post__body")).to_be_visible()
+
+
+def ban_form_open(page, board):
+    page.goto(f"/threads/{board.locked_thread_id}")
+    post = page.locator(f"#post-{board.spoiler_reply_id}")
+    post.locator(".ban-control summary", has_text="Ban replier").click()
+    expect(post.locator(".ban-form")).to_be_visible()
+    expect(post.get_by_label("Ban for")).to_be_visible()
+
+
 VIEWS = {
     "front page": (None, front_page),
     "thread as member": ("member", thread_as_member),
@@ -126,6 +221,13 @@ VIEWS = {
     "new thread form": ("member", new_thread_form),
     "login page": (None, login_page),
     "register with errors": (None, register_with_errors),
+    "report queue": ("moderator", report_queue),
+    "moderation log": (None, moderation_log),
+    "edit history": ("member", edit_history),
+    "admin members": ("admin", admin_members),
+    "report form page": ("member", report_form_page),
+    "locked thread as moderator": ("moderator", locked_thread_as_moderator),
+    "ban form open": ("moderator", ban_form_open),
 }
 
 

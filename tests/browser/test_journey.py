@@ -113,7 +113,8 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
     admin.goto(f"/threads/{thread_id}")
     head = admin.locator("#thread-head")
     with stays_on_page(admin):
-        head.get_by_role("button", name="Pin thread").click()
+        head.locator("summary", has_text="Pin thread").click()  # the disclosure with the optional expiry date
+        head.get_by_role("button", name="Pin", exact=True).click()
         expect(head.locator(".badge--pinned")).to_have_text("Pinned")
         expect(head.get_by_role("button", name="Unpin thread")).to_be_visible()
     admin.goto("/")
@@ -136,7 +137,7 @@ def test_register_post_reply_vote_pin_and_hide_in_place(live_server, open_page):
     # The first member sees a placeholder where the reply was, and the replies under it.
     alice.reload()
     bob_post = alice.locator(f"#post-{bob_reply_id}")
-    expect(bob_post).to_have_text("Hidden by moderators.")
+    expect(bob_post).to_have_text("Hidden by moderators: Off-topic heckling.")  # the reason is public
     expect(bob_post).not_to_contain_text("It was earned")
     expect(alice.get_by_text("It was earned, every second of it.")).to_have_count(0)
     expect(alice.locator(f"#replies-{bob_reply_id} #post-{alice_reply_id}")).to_contain_text(

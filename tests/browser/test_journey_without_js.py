@@ -50,7 +50,7 @@ def test_register_post_reply_vote_pin_and_hide_without_javascript(live_server, o
         alice.get_by_role("button", name="Post reply").click()
     expect(alice).to_have_url(re.compile(rf"/threads/{thread_id}#post-\d+$"))
     alice_reply_id = int(alice.url.rsplit("#post-", 1)[1])
-    nested = alice.locator(f"#reply-{bob_reply_id} > ol#replies-{bob_reply_id} > li.reply")
+    nested = alice.locator(f"#reply-{bob_reply_id} ol#replies-{bob_reply_id} > li.reply")  # (inside its fold)
     expect(nested).to_have_count(1)
     assert reply_id_of(nested.first) == alice_reply_id
     expect(nested.first).to_contain_text("Agreed, but the bar scene did the work.")
@@ -78,7 +78,8 @@ def test_register_post_reply_vote_pin_and_hide_without_javascript(live_server, o
     expect(titles).to_have_text(["Was the ending earned?", older.title])
     admin.goto(f"/threads/{older.id}")
     with loads_a_new_page(admin):
-        admin.get_by_role("button", name="Pin thread").click()
+        admin.locator("summary", has_text="Pin thread").click()  # the native <details> with the optional expiry date
+        admin.get_by_role("button", name="Pin", exact=True).click()
     expect(admin).to_have_url(f"{live_server.url}/threads/{older.id}")
     expect(admin.locator("#thread-head .badge--pinned")).to_have_text("Pinned")
     expect(admin.get_by_text("Thread pinned.")).to_be_visible()
@@ -103,7 +104,7 @@ def test_register_post_reply_vote_pin_and_hide_without_javascript(live_server, o
 
     # The first member sees the placeholder, and the replies under it.
     alice.goto(f"/threads/{thread_id}")
-    expect(alice.locator(f"#post-{bob_reply_id}")).to_have_text("Hidden by moderators.")
+    expect(alice.locator(f"#post-{bob_reply_id}")).to_have_text("Hidden by moderators: Off-topic heckling.")
     expect(alice.get_by_text("It was earned, every second of it.")).to_have_count(0)
     expect(alice.locator(f"#replies-{bob_reply_id} #post-{alice_reply_id}")).to_contain_text(
         "Agreed, but the bar scene did the work.")

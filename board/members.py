@@ -1,0 +1,91 @@
+"""Member profiles: who they are (joined, karma, a short bio) and what they wrote (threads and replies)."""
+from flask import Blueprint, abort, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import and_, select
+from sqlalchemy.orm import aliased, contains_eager
+
+from .extensions import db
+from .forms import BioForm
+from .htmx import form_again, fragment_or_redirect, is_htmx
+from .models import Post, Thread, User
+
+bp = Blueprint("members", __name__)
+TABS = ("threads", "replies")
+PROFILE_PER_PAGE = 20
+
+
+@bp.get("/u/<name>")
+def profile(name: str):
+    member = get_member_or_404(name)
+    tab = request.args.get("tab", "threads")
+    if tab not in TABS:
+        abort(400, f"Show one of: {', '.join(TABS)}.")
+    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
+    page = db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
+    _posts, karma = User.post_stats([member.id]).get(member.id, (0, 0))
+    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page)
+
+
+@bp.route("/u/<name>/bio", methods=["GET", "POST"])
+@login_required
+def bio(name: str):
+    member = get_member_or_404(name)
+    if member.id != current_user.id:
+        abort(403, "You can edit only your own bio.")
+    if request.method == "GET":
+        form = BioForm(bio=member.bio_source)
+        template = "members/_bio_form.html" if is_htmx() else "members/bio.html"
+        return render_template(template, member=member, form=form)
+    form = BioForm()
+    if not form.validate_on_submit():
+        return form_again("members/bio.html", "members/_bio_form.html", member=member, form=form)
+    member.set_bio(form.bio.data.strip())
+    db.session.commit()
+    return fragment_or_redirect(
+        "members/_bio.html", url_for("members.profile", name=member.username), "Bio saved.", member=member, saved=True
+    )
+
+
+def get_member_or_404(name: str) -> User:
+    member = User.by_username(name)
+    if member is None:
+        abort(404)
+    return member
+
+
+def threads_by(member: User, viewer):
+    """The threads a member started, newest first, with film and opening post: one SELECT.
+
+    Threads whose opening post is hidden or deleted are listed to moderators only.
+    """
+    query = (
+        select(Thread)
+        .join(Thread.opening_post)
+        .join(Thread.film)
+        .options(contains_eager(Thread.opening_post), contains_eager(Thread.film))
+        .where(Thread.author_id == member.id)
+        .order_by(Thread.created_at.desc(), Thread.id.desc())
+    )
+    if not viewer.can_moderate():
+        query = query.where(Post.hidden.is_(False), Post.deleted.is_(False))
+    return query
+
+
+def replies_by(member: User, viewer):
+    """A member's replies, newest first, each with its thread: one SELECT.
+
+    Hidden and deleted replies, and replies in a thread whose opening post is hidden, are listed to moderators only.
+    """
+    opening = aliased(Post)
+    query = (
+        select(Post)
+        .join(Post.thread)
+        .options(contains_eager(Post.thread))
+        .where(Post.author_id == member.id, Post.parent_id.is_not(None))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+    )
+    if not viewer.can_moderate():
+        query = query.join(opening, and_(opening.thread_id == Post.thread_id, opening.parent_id.is_(None))).where(
+            Post.hidden.is_(False), Post.deleted.is_(False), opening.hidden.is_(False)
+        )
+    return query

@@ -1,0 +1,159 @@
+"""Reading a long thread from its one path-ordered query: reply orders, pages of top-level replies, cut branches.
+
+Replies are ordered among their siblings (Best: the Wilson lower bound of up and down votes; New; Old), each
+subtree staying together under its root. A page holds TOP_REPLIES_PER_PAGE top-level replies with all their
+descendants, and shows CONTINUE_DEPTH levels below its root: deeper replies are read in the focused view of
+their ancestor at that depth ("continue this thread").
+"""
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from sqlalchemy import select
+
+from .extensions import db
+from .models import Post
+from .tree import ReplyTree, reply_tree
+
+CONTINUE_DEPTH = 5  # levels of replies shown below the page's root; deeper ones behind "continue this thread"
+TOP_REPLIES_PER_PAGE = 50  # default of app.config["TOP_REPLIES_PER_PAGE"]
+REPLY_SORTS = ("best", "new", "old")
+DEFAULT_REPLY_SORT = "best"  # links to a reply (reply_url) find its page in this order
+Z_95 = 1.959963984540054  # the normal quantile for a 95% two-sided confidence interval
+SEGMENT = len(Post.path_segment(0))  # a path is one zero-padded id + "." per level, from the opening post down
+
+
+def wilson_lower_bound(upvotes: int, downvotes: int, z: float = Z_95) -> float:
+    """The lower bound of the Wilson score interval for the share of upvotes: 0 with no votes.
+
+    A reply with 9 up and 1 down (0.606) ranks above one with 1 up and 0 down (0.207): more votes, more confidence.
+    """
+    total = upvotes + downvotes
+    if total == 0:
+        return 0.0
+    share = upvotes / total
+    spread = z * math.sqrt((share * (1 - share) + z * z / (4 * total)) / total)
+    return (share + z * z / (2 * total) - spread) / (1 + z * z / total)
+
+
+# Sort keys over anything with id, upvotes and downvotes (posts, or rows of those columns). Ids grow with time.
+# Best breaks ties (every reply with no upvotes has a bound of 0) by net votes, then oldest first.
+SORT_KEYS = {
+    "best": lambda post: (-wilson_lower_bound(post.upvotes, post.downvotes), post.downvotes - post.upvotes, post.id),
+    "new": lambda post: -post.id,
+    "old": lambda post: post.id,
+}
+
+
+def sort_siblings(posts, sort: str) -> list:
+    """posts in path order (parents before children) → the same posts, siblings in the sort's order, each
+    subtree contiguous right after its root. Sorting each sibling list is O(n log n); the walk is a stack."""
+    key = SORT_KEYS[sort]
+    present = {post.id for post in posts}
+    children = defaultdict(list)
+    for post in posts:
+        children[post.parent_id if post.parent_id in present else None].append(post)
+    ordered, stack = [], sorted(children[None], key=key, reverse=True)
+    while stack:
+        post = stack.pop()
+        ordered.append(post)
+        stack.extend(sorted(children.get(post.id, ()), key=key, reverse=True))
+    return ordered
+
+
+def ancestor_id(post, depth: int) -> int:
+    """The id of the post's ancestor at `depth` (its own id at its own depth), read from its path."""
+    return int(post.path[depth * SEGMENT:(depth + 1) * SEGMENT - 1])
+
+
+@dataclass
+class ReplyPage:
+    """Which page of top-level replies is shown: what _macros.html's pagination needs."""
+
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+@dataclass
+class Reading:
+    """One page of a thread (or of a focused branch), ready for the flat walk of templates/threads/_replies.html."""
+
+    root: Post
+    sort: str
+    tree: ReplyTree
+    page: ReplyPage
+    folds: dict[int, int] = field(default_factory=dict)  # reply id → replies shown under it (its <details>)
+    continued: dict[int, int] = field(default_factory=dict)  # reply id → replies under it left to its focused view
+    newest_id: int = 0  # the newest post the page knew of: where "new replies" start
+
+
+def per_page() -> int:
+    return current_app.config.get("TOP_REPLIES_PER_PAGE", TOP_REPLIES_PER_PAGE)
+
+
+def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = True) -> Reading | None:
+    """posts: a root (opening post or focused reply) then its descendants, in path order. None: no such page."""
+    root, replies = posts[0], sort_siblings(posts[1:], sort)
+    top_depth, cut_depth = root.depth + 1, root.depth + CONTINUE_DEPTH
+    top_ids = [post.id for post in replies if post.depth == top_depth]
+    size = per_page() if paginate else max(len(top_ids), 1)
+    pages = max(1, math.ceil(len(top_ids) / size))
+    if not 1 <= page <= pages:
+        return None
+    on_page = set(top_ids[(page - 1) * size:page * size])
+    shown, folds, continued = [], defaultdict(int), defaultdict(int)
+    for post in replies:
+        if ancestor_id(post, top_depth) not in on_page:
+            continue
+        if post.depth > cut_depth:
+            continued[ancestor_id(post, cut_depth)] += 1
+            continue
+        shown.append(post)
+        for depth in range(top_depth, post.depth):
+            folds[ancestor_id(post, depth)] += 1
+    return Reading(
+        root=root,
+        sort=sort,
+        tree=reply_tree(shown, base_depth=root.depth),
+        page=ReplyPage(page, pages),
+        folds=dict(folds),
+        continued=dict(continued),
+        newest_id=max(post.id for post in posts),
+    )
+
+
+def reply_url(post: Post, **values) -> str:
+    """Where a post is read: the thread page that holds it (in the default order), or, beyond CONTINUE_DEPTH,
+    its ancestor's focused view; with its anchor. One SELECT for a reply (its top-level ancestor's position)."""
+    anchor = f"post-{post.id}"
+    if post.depth == 0:
+        return url_for("threads.show", thread_id=post.thread_id, _anchor=anchor, **values)
+    if post.depth > CONTINUE_DEPTH:
+        focus_id = ancestor_id(post, CONTINUE_DEPTH)
+        return url_for("reading.focus", thread_id=post.thread_id, post_id=focus_id, _anchor=anchor, **values)
+    rows = db.session.execute(
+        select(Post.id, Post.upvotes, Post.downvotes).where(Post.thread_id == post.thread_id, Post.depth == 1)
+    ).all()
+    top_ids = [row.id for row in sorted(rows, key=SORT_KEYS[DEFAULT_REPLY_SORT])]
+    position = top_ids.index(ancestor_id(post, 1)) if ancestor_id(post, 1) in top_ids else 0
+    page = position // per_page() + 1
+    if page > 1:
+        values["page"] = page
+    return url_for("threads.show", thread_id=post.thread_id, _anchor=anchor, **values)

@@ -1,0 +1,65 @@
+"""What may be shown of a thread where a spoiler can't be hidden: titles, excerpts and descriptions.
+
+Lists, ``<title>``, meta and link-preview tags and feeds can't hold reveal-on-demand markup, so they
+ask here. Post text comes from ``Post.plain_text`` (spoilers already read "[spoiler]"); an excerpt is
+withheld entirely — not blurred, which still leaks to feed readers, screen readers and scrapers — when
+the thread is marked "contains spoilers" or moderators marked the post a spoiler.
+"""
+import re
+
+from markupsafe import Markup, escape
+
+from .markup import SPOILER_CLOSE, SPOILER_OPEN, SPOILER_PLACEHOLDER
+
+# Titles are plain text, not Markdown, but a member may still type ||…|| in one.
+TITLE_SPOILER_RE = re.compile(r"\|\|(?=\S)(.+?)(?<=\S)\|\|")
+WITHHELD_NOTICE = "Contains spoilers — excerpt hidden"
+DESCRIPTION_LENGTH = 200
+
+
+def safe_title(title: str) -> str:
+    """The title with every ||…|| replaced by "[spoiler]": for <title>, og:title, lists and feeds."""
+    return TITLE_SPOILER_RE.sub(SPOILER_PLACEHOLDER, title)
+
+
+def title_html(title: str) -> Markup:
+    """The title escaped, each ||…|| as an inline reveal-on-demand spoiler: for the thread page heading only."""
+    parts, last = [], 0
+    for match in TITLE_SPOILER_RE.finditer(title):
+        parts += [escape(title[last : match.start()]), Markup(SPOILER_OPEN), escape(match.group(1)), Markup(SPOILER_CLOSE)]
+        last = match.end()
+    parts.append(escape(title[last:]))
+    return Markup("").join(parts)
+
+
+def withholds_excerpt(thread, post) -> bool:
+    """Spoilers could be anywhere in the post: the thread is marked "contains spoilers", or the post is."""
+    return thread.has_spoilers or post.marked_spoiler
+
+
+def public_excerpt(thread, post, length: int | None = None) -> str | None:
+    """The post's spoiler-safe excerpt for everyone, or None when it is removed or must be withheld."""
+    if post.is_removed or withholds_excerpt(thread, post):
+        return None
+    return post.excerpt(length) if length else post.excerpt()
+
+
+def description(thread) -> str:
+    """The thread's meta/og description: its opening excerpt, or a neutral line that gives nothing away."""
+    opening = thread.opening_post
+    excerpt = public_excerpt(thread, opening, DESCRIPTION_LENGTH)
+    if excerpt:
+        return excerpt
+    if opening.hidden:
+        return "A film thread on Reelboard."
+    if withholds_excerpt(thread, opening):
+        return f"A discussion of {thread.film} on Reelboard. Contains spoilers."
+    return f"A discussion of {thread.film} on Reelboard."
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters.update(safe_title=safe_title, title_html=title_html)
+    app.jinja_env.globals.update(
+        public_excerpt=public_excerpt, withholds_excerpt=withholds_excerpt, spoiler_safe_description=description,
+        EXCERPT_WITHHELD=WITHHELD_NOTICE,
+    )
