@@ -447,6 +447,8 @@ class Post(db.Model):
 
     __table_args__ = (
         Index("ix_posts_thread_path", "thread_id", "path"),
+        # Covers the front page's join to each thread's opening post (found by profiling `make bench`).
+        Index("ix_posts_listing", "parent_id", "thread_id", "hidden", "score"),
         Index("ix_posts_parent_id", "parent_id"),
         Index(
             "uq_posts_opening_post",

@@ -207,7 +207,7 @@ def test_locking_a_thread_closes_it_in_place_and_refuses_a_stale_vote(live_serve
     with stays_on_page(member):
         stale_upvote.click()
         expect(toast(member)).to_be_visible()
-        expect(toast(member)).to_contain_text("can't vote")
+        expect(toast(member)).to_contain_text("This thread is locked: no new votes.")
         expect(member.locator(f"#vote-{reply.id} .vote__score")).to_have_text("0 points")
     assert fetch(app, Post, reply.id).score == 0
 
@@ -403,7 +403,7 @@ def test_lock_and_ban_work_as_plain_forms_without_javascript(live_server, open_p
     # The member's page from before the lock: the vote is a plain POST, refused with a page saying so.
     with loads_a_new_page(member):
         upvote.click()
-    expect(member.locator(".error-message[data-status='403']")).to_contain_text("can't vote")
+    expect(member.locator(".error-message[data-status='403']")).to_contain_text("This thread is locked: no new votes.")
     assert fetch(app, Post, locked.opening_post.id).score == 0
     member.goto(f"/threads/{locked.id}")
     expect(member.locator("#join .locked-notice")).to_have_text("Locked. This thread takes no new replies or votes.")

@@ -40,7 +40,7 @@ def test_live_search_shows_results_as_you_type_without_a_reload(live_server, ope
         htmx_settled(page)
         expect(page.locator("#search-status")).to_have_text("3 results for “projectionis”.")
         expect(page.locator(".search-hit").first.get_by_role("link")).to_have_attribute(
-            "href", f"/threads/{corpus['title_hit']}#post-{corpus['title_hit']}")
+            "href", f"/posts/{corpus['title_hit']}")  # the permalink: it lands on the page holding the post
         expect(page.locator(".search-hit mark").first).to_be_visible()
         expect(page).to_have_url(re.compile(r"/search\?.*q=projectionis"))
         box.fill("zzzyzx")
