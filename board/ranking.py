@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from .extensions import db
 from .models import Post
+from .pagination import PageNumbers
 from .tree import ReplyTree, reply_tree
 
 CONTINUE_DEPTH = 5  # levels of replies shown below the page's root; deeper ones behind "continue this thread"
@@ -68,27 +69,11 @@ def ancestor_id(post, depth: int) -> int:
 
 
 @dataclass
-class ReplyPage:
+class ReplyPage(PageNumbers):
     """Which page of top-level replies is shown: what _macros.html's pagination needs."""
 
     page: int
     pages: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .htmx import add_vary_header, is_htmx
 from .models import Film, FilmAlias, Post, Thread, User, normalise_film_title
+from .pagination import PageNumbers
 from .spoilers import safe_title, withholds_excerpt
 
 MAX_QUERY_LENGTH = 200  # characters; a longer query is cut here (and the searcher told)
@@ -181,7 +182,7 @@ class Hit:
 
 
 @dataclass
-class SearchPage:
+class SearchPage(PageNumbers):
     items: list[Hit]
     total: int
     page: int
@@ -190,22 +191,6 @@ class SearchPage:
     @property
     def pages(self) -> int:
         return max(1, ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def search_posts(query: Query | str, film: str | None = None, author: str | None = None,
