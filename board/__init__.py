@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import cli, errors, limits, security, settings, spoilers, templating
+from . import assets, cli, errors, limits, page_cache, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -38,6 +38,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     # First: the malformed-input guard reads the raw body before anything parses the form.
     security.init_app(app)
+    assets.init_app(app)  # early: its after_request (cache policy, compression) runs after those registered later
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
@@ -51,6 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
                       members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
+    page_cache.init_app(app)  # after the limits: a limited request is refused before a cached page is served
 
     templating.init_app(app)
     spoilers.init_app(app)

@@ -40,8 +40,8 @@ def end_banned_session():
 
     A read goes on as a visitor with the notice shown; an action is refused (403) with the notice.
     """
-    if not current_user.is_authenticated or not current_user.is_banned():
-        return None
+    if request.endpoint == "static" or not current_user.is_authenticated or not current_user.is_banned():
+        return None  # static files: no session, no database, nothing that varies by cookie
     notice = current_user.ban_notice()
     current_user.end_sessions()
     db.session.commit()

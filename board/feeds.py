@@ -17,6 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from .extensions import db
 from .models import Film, FilmAlias, Post, Thread
+from .page_cache import shared_page
 from .spoilers import WITHHELD_NOTICE, public_excerpt, safe_title, withholds_excerpt
 
 bp = Blueprint("feeds", __name__)
@@ -28,6 +29,7 @@ NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 @bp.get("/feeds/front.atom")
+@shared_page
 def front():
     threads = db.session.scalars(_newest_threads().limit(FEED_LENGTH)).all()
     return _atom("Reelboard — newest film threads", url_for("threads.index", sort="new", _external=True),
@@ -35,6 +37,7 @@ def front():
 
 
 @bp.get("/films/<slug>/feed.atom")
+@shared_page
 def film(slug: str):
     film = db.session.scalar(select(Film).where(Film.slug == slug))
     if film is None:
@@ -48,6 +51,7 @@ def film(slug: str):
 
 
 @bp.get("/threads/<int:thread_id>/feed.atom")
+@shared_page
 def thread(thread_id: int):
     thread = db.session.scalar(
         select(Thread).where(Thread.id == thread_id)

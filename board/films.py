@@ -13,6 +13,7 @@ from .extensions import db
 from .forms import ThreadForm, single_line
 from .htmx import form_again, is_htmx
 from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, ModAction, Post, Thread, normalise_film_title, utcnow
+from .page_cache import shared_page
 from .threads import SORTS
 
 bp = Blueprint("films", __name__)
@@ -81,6 +82,7 @@ def title_pattern(query: str, prefix: bool = False) -> str | None:
 
 
 @bp.get("/films")
+@shared_page
 def index():
     order = request.args.get("order", "az")
     if order not in ORDERS:
@@ -130,6 +132,7 @@ def suggest():
 
 
 @bp.get("/films/<slug>")
+@shared_page
 def show(slug: str):
     film, thread_count, reply_count = get_film_or_404(slug)
     if film.slug != slug:

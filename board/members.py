@@ -8,6 +8,7 @@ from .extensions import db
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .models import Post, Thread, User
+from .page_cache import shared_page
 
 bp = Blueprint("members", __name__)
 TABS = ("threads", "replies")
@@ -15,6 +16,7 @@ PROFILE_PER_PAGE = 20
 
 
 @bp.get("/u/<name>")
+@shared_page
 def profile(name: str):
     member = get_member_or_404(name)
     tab = request.args.get("tab", "threads")

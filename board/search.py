@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .htmx import add_vary_header, is_htmx
 from .models import Film, FilmAlias, Post, Thread, User, normalise_film_title
+from .page_cache import shared_page
 from .pagination import PageNumbers
 from .spoilers import safe_title, withholds_excerpt
 
@@ -315,6 +316,7 @@ bp.after_request(add_vary_header)
 
 
 @bp.get("/search")
+@shared_page
 def index():
     query = Query.parse(request.args.get("q", ""))
     film = request.args.get("film", "").strip()[:FILTER_MAX]

@@ -6,6 +6,7 @@ from .extensions import db
 from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
 from .notifications import notify_for
+from .page_cache import shared_page
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read
 
 bp = Blueprint("threads", __name__)
@@ -13,6 +14,7 @@ SORTS = ("hot", "new", "top", "active")
 
 
 @bp.get("/")
+@shared_page
 def index():
     sort, period = request.args.get("sort", "hot"), request.args.get("t", "all")
     if sort not in SORTS or period not in TOP_PERIODS:
@@ -27,6 +29,7 @@ def index():
 
 
 @bp.get("/threads/<int:thread_id>")
+@shared_page
 def show(thread_id: int):
     thread = get_thread_or_404(thread_id)
     reading = read(db.session.scalars(Post.tree(thread.id)).all(), reply_sort(), request.args.get("page", 1, type=int))
@@ -52,8 +55,9 @@ def render_reading(template: str, thread: Thread, reading, **context):
         opening=reading.root,
         reading=reading,
         votes=Vote.values_by_post(current_user, shown),
-        reply_form=ReplyForm(),
-        pin_form=PinForm(),
+        # Forms (and their CSRF tokens) only for members: a visitor's page is one copy shared by every visitor.
+        reply_form=ReplyForm() if current_user.is_authenticated else None,
+        pin_form=PinForm() if current_user.can_moderate() else None,
         **context,
     )
 

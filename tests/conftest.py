@@ -1,8 +1,11 @@
 """Fixtures: a fresh board (app + database) per test, clients that speak forms and htmx, query counting."""
 import os
 import re
+import tempfile
+import uuid
 
 import pytest
+import redis
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
@@ -13,7 +16,8 @@ from .factories import DEFAULT_PASSWORD
 
 # Set BOARD_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test) to run the suite on PostgreSQL.
 TEST_DATABASE_URL = os.environ.get("BOARD_TEST_DATABASE_URL")
-CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+REDIS_TEST_URL = os.environ.get("BOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # a database of its own
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')  # the login form's own token
 
 
 class BoardClient(FlaskClient):
@@ -47,9 +51,15 @@ class BoardClient(FlaskClient):
 FAST_PASSWORD_HASH = "pbkdf2:sha256:1000"
 
 
+# Each test board keeps its shared pages to itself: its own cache directory, its own key prefix in Redis.
+CACHE_ROOT = tempfile.TemporaryDirectory(prefix="reelboard-test-cache-")
+
+
 def make_test_app(database_url: str, **overrides):
+    board_id = uuid.uuid4().hex
     config = {"SECRET_KEY": "test secret", "TESTING": True, "DATABASE_URL": database_url,
-              "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH}
+              "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
+              "PAGE_CACHE_DIR": os.path.join(CACHE_ROOT.name, board_id), "CACHE_KEY_PREFIX": f"reelboard-test:{board_id}:"}
     app = create_app(config | overrides)
     app.test_client_class = BoardClient
     return app
@@ -144,3 +154,24 @@ def count_queries(app):
     with app.app_context():
         engine = db.engine
     return Counter
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture
+def redis_url():
+    """The test database of the Redis server, emptied before and after; a skip without Redis (a failure in CI)."""
+    server = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        server.close()
+        if running_in_ci():
+            pytest.fail(f"Redis is required in CI but not reachable at {REDIS_TEST_URL}: {error}", pytrace=False)
+        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}: {error}")
+    server.flushdb()
+    yield REDIS_TEST_URL
+    server.flushdb()
+    server.close()

@@ -1,6 +1,5 @@
 """Rate limits, crossed through the real app: per account, address and member, in memory and shared through Redis."""
 import json
-import os
 import re
 import subprocess
 import sys
@@ -17,7 +16,6 @@ from board.models import NEW_ACCOUNT_PERIOD, Post, Report, Thread, User, utcnow
 from .factories import DEFAULT_PASSWORD, make_reply, make_thread, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
-REDIS_TEST_URL = os.environ.get("BOARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")  # a database of its own
 # Low limits, so that a test crosses each in a few requests; the defaults are documented in board/limits.py.
 LOW_LIMITS = {
     "login_per_account": "3 per 15 minutes",
@@ -277,27 +275,6 @@ def failed_logins_in_another_process(database_url: str, redis_url: str | None, u
 
 def failed_logins(client, username: str, attempts: int) -> list:
     return [client.submit("/login", {"username": username, "password": "wrong"}).status_code for _ in range(attempts)]
-
-
-def running_in_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
-
-
-@pytest.fixture
-def redis_url():
-    """The test database of the Redis server, emptied before and after; a skip without Redis (a failure in CI)."""
-    server = redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=2)
-    try:
-        server.ping()
-    except redis.RedisError as error:
-        server.close()
-        if running_in_ci():
-            pytest.fail(f"Redis is required in CI but not reachable at {REDIS_TEST_URL}: {error}", pytrace=False)
-        pytest.skip(f"Redis not reachable at {REDIS_TEST_URL}: {error}")
-    server.flushdb()
-    yield REDIS_TEST_URL
-    server.flushdb()
-    server.close()
 
 
 def test_two_processes_sharing_redis_share_one_limit(app_factory, database_url, redis_url):

@@ -152,13 +152,15 @@ def test_a_visitor_voting_is_sent_to_log_in_and_back(live_server, open_page):
     opening_id = thread.opening_post.id
     page = open_page()
     page.goto(f"/threads/{thread.id}")
-    page.locator(f"#vote-{opening_id}").get_by_role("button", name="Upvote").click()
-    expect(page).to_have_url(f"{live_server.url}/login?next=/threads/{thread.id}")
+    page.get_by_role("button", name="Log in to upvote").first.click()  # a visitor's arrows are a link to log in
+    expect(page).to_have_url(f"{live_server.url}/login?next=%2Fposts%2F{opening_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text("Log in")
     assert fetch(app, Post, opening_id).score == 0
     fill_login_form(page, "visitor")
-    expect(page).to_have_url(f"{live_server.url}/threads/{thread.id}")
+    expect(page).to_have_url(f"{live_server.url}/threads/{thread.id}#post-{opening_id}")
     expect(page.locator(f"#vote-{opening_id} .vote__score")).to_have_text("0 points")
+    page.locator(f"#vote-{opening_id}").get_by_role("button", name="Upvote").click()  # now a member's vote
+    expect(page.locator(f"#vote-{opening_id} .vote__score")).to_have_text("1 point")
 
 
 def test_an_empty_inline_reply_shows_the_error_in_place(live_server, open_page):

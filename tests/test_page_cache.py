@@ -1,0 +1,249 @@
+"""Shared pages for visitors: served from the cache without touching the database, dropped by any write."""
+import gzip
+import re
+import time
+
+import redis
+
+from board import page_cache
+from board.models import Role
+
+from .conftest import make_test_app, reset_database
+from .factories import make_reply, make_thread, make_user
+
+
+def visit(client, url, **headers):
+    response = client.get(url, headers=headers)
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+def test_a_visitors_second_request_is_served_without_a_statement(client, count_queries, app):
+    thread = make_thread(app, make_user(app), title="Céline and Julie Go Boating")
+    first = visit(client, f"/threads/{thread.id}")
+    with count_queries() as counter:
+        second = visit(client, f"/threads/{thread.id}")
+    assert counter.count == 0
+    assert second.data == first.data
+    assert "Céline and Julie Go Boating" in second.get_data(as_text=True)
+
+
+def test_every_shared_page_is_kept(client, count_queries, app):
+    thread = make_thread(app, make_user(app, "ana"), body="Ozu's pillow shots, again.")
+    reply = make_reply(app, thread.opening_post, make_user(app))
+    urls = ["/", "/?sort=new", f"/threads/{thread.id}", "/films", "/films/her-2013", "/u/ana", "/search?q=pillow",
+            "/feeds/front.atom", f"/threads/{thread.id}/feed.atom", "/films/her-2013/feed.atom",
+            f"/threads/{thread.id}/posts/{reply.id}"]
+    for url in urls:
+        assert "Set-Cookie" not in visit(client, url).headers, url  # nothing in a shared page is the visitor's own
+        with count_queries() as counter:
+            visit(client, url)
+        assert counter.count == 0, url
+
+
+def test_a_reply_is_on_the_visitors_next_page(client, other_client, app):
+    author, replier = make_user(app), make_user(app)
+    thread = make_thread(app, author)
+    assert "Long takes" not in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    other_client.log_in(replier)
+    assert other_client.submit(f"/posts/{thread.opening_post.id}/reply", {"body": "Long takes, long memories."}).status_code == 303
+    assert "Long takes, long memories." in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "1 reply" in visit(client, "/").get_data(as_text=True)
+
+
+def test_a_vote_changes_the_score_visitors_see(client, other_client, app):
+    thread = make_thread(app, make_user(app))
+    assert "0 points" in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    other_client.log_in(make_user(app))
+    assert other_client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}, htmx=True).status_code == 200
+    assert "1 point" in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_a_hidden_post_leaves_the_cached_page_at_once(client, other_client, app):
+    thread = make_thread(app, make_user(app))
+    reply = make_reply(app, thread.opening_post, make_user(app), "Buy cheap watches at example.test")
+    assert "cheap watches" in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    other_client.log_in(make_user(app, role=Role.MODERATOR))
+    assert other_client.submit(f"/posts/{reply.id}/hide", {"reason": "Spam"}).status_code == 303
+    page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "cheap watches" not in page
+    assert "Hidden by moderators: Spam." in page
+
+
+def test_a_write_in_another_worker_reaches_this_workers_visitors(app, database_url):
+    """Two app objects on one database and one cache directory: two worker processes of one machine."""
+    shared = {key: app.config[key] for key in ("PAGE_CACHE_DIR", "CACHE_KEY_PREFIX")}
+    other_worker = make_test_app(database_url, **shared)
+    thread = make_thread(app, make_user(app))
+    visitor = app.test_client()
+    assert "Seen from the other worker" not in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    make_reply(other_worker, thread.opening_post, make_user(other_worker), "Seen from the other worker.")
+    assert "Seen from the other worker." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_members_get_their_own_page(client, other_client, app):
+    member = make_user(app, "bruno")
+    thread = make_thread(app, make_user(app))
+    visitor_page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    other_client.log_in(member)
+    member_page = visit(other_client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "bruno" in member_page and "bruno" not in visitor_page
+    assert "X-CSRFToken" in member_page and "Log out" in member_page
+    assert "X-CSRFToken" not in visitor_page and "csrf_token" not in visitor_page
+
+
+def test_a_visitor_is_given_no_cookie_and_no_token(client, app):
+    thread = make_thread(app, make_user(app))
+    for _ in range(2):
+        response = visit(client, f"/threads/{thread.id}")
+        assert "Set-Cookie" not in response.headers
+        assert "csrf" not in response.get_data(as_text=True).lower()
+
+
+def test_a_visitors_vote_arrows_lead_to_the_login_form_and_back(client, app):
+    thread = make_thread(app, make_user(app))
+    post_id = thread.opening_post.id
+    page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert f'<form class="vote" method="get" action="/login">' in page
+    assert f'<input type="hidden" name="next" value="/posts/{post_id}">' in page
+    login = visit(client, f"/login?next=/posts/{post_id}").get_data(as_text=True)
+    assert 'name="password"' in login
+
+
+def test_a_flash_message_is_shown_not_swallowed_by_the_cache(client, app):
+    member = make_user(app)
+    visit(client, "/")  # the visitor's front page is in the cache
+    client.log_in(member)
+    response = client.submit("/logout")
+    assert response.status_code == 303
+    assert "You have logged out on every device." in visit(client, "/").get_data(as_text=True)
+    assert "You have logged out" not in visit(client, "/").get_data(as_text=True)  # shown once, then the shared page
+
+
+def test_an_unchanged_page_answers_304_and_a_changed_one_200(client, app):
+    thread = make_thread(app, make_user(app))
+    first = visit(client, f"/threads/{thread.id}")
+    etag = first.headers["ETag"]
+    assert "no-cache" in first.headers["Cache-Control"]
+    again = client.get(f"/threads/{thread.id}", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.data == b""
+    make_reply(app, thread.opening_post, make_user(app), "A new reply changes the page.")
+    changed = client.get(f"/threads/{thread.id}", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag
+    assert "A new reply changes the page." in changed.get_data(as_text=True)
+
+
+def test_the_cached_page_is_sent_gzipped_to_those_who_accept_it(client, app):
+    thread = make_thread(app, make_user(app))
+    plain = visit(client, f"/threads/{thread.id}")
+    for _ in range(2):  # rendered and kept, then from the cache
+        packed = visit(client, f"/threads/{thread.id}", **{"Accept-Encoding": "gzip, deflate, br"})
+        assert packed.headers["Content-Encoding"] == "gzip"
+        assert gzip.decompress(packed.data) == plain.data
+        assert packed.headers["ETag"] != plain.headers["ETag"]
+        assert "Accept-Encoding" in packed.headers["Vary"]
+    assert "Content-Encoding" not in plain.headers
+
+
+def test_htmx_fragments_and_pages_are_kept_apart(client, app):
+    make_thread(app, make_user(app), body="Tarkovsky's water.")
+    page = visit(client, "/search?q=water")
+    fragment = visit(client, "/search?q=water", **{"HX-Request": "true"})
+    assert page.data != fragment.data
+    assert b"<html" in page.data and b"<html" not in fragment.data
+    assert visit(client, "/search?q=water", **{"HX-Request": "true"}).data == fragment.data
+
+
+def test_a_kept_page_expires_after_page_cache_seconds(app, client, count_queries):
+    app.config["PAGE_CACHE_SECONDS"] = 1
+    page_cache.cache.init_app(app, config={**app.config, "CACHE_DEFAULT_TIMEOUT": 1})
+    visit(client, "/")
+    with count_queries() as counter:
+        visit(client, "/")
+    assert counter.count == 0
+    time.sleep(1.2)
+    with count_queries() as counter:
+        visit(client, "/")
+    assert counter.count > 0
+
+
+def test_page_cache_seconds_0_renders_every_time(app, client, count_queries):
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    visit(client, "/")
+    with count_queries() as counter:
+        visit(client, "/")
+    assert counter.count > 0
+
+
+def test_error_pages_are_not_kept(client, app, count_queries):
+    assert client.get("/threads/999").status_code == 404
+    with count_queries() as counter:
+        assert client.get("/threads/999").status_code == 404
+    assert counter.count > 0
+
+
+def test_with_redis_the_pages_live_in_redis_and_every_server_sees_a_write(app_factory, database_url, redis_url):
+    """Two app servers sharing Redis (and the database): a reply through one reaches the other's visitors."""
+    first = app_factory(REDIS_URL=redis_url, PAGE_CACHE_DIR=None)
+    second = make_test_app(database_url, REDIS_URL=redis_url, CACHE_KEY_PREFIX=first.config["CACHE_KEY_PREFIX"])
+    assert first.config["CACHE_TYPE"] == "RedisCache"
+    thread = make_thread(first, make_user(first))
+    visitor = second.test_client()
+    visit(visitor, f"/threads/{thread.id}")
+    with redis.Redis.from_url(redis_url) as server:
+        keys = server.keys(f"{first.config['CACHE_KEY_PREFIX']}*")
+    assert any(f"/threads/{thread.id}".encode() in key for key in keys)
+    make_reply(first, thread.opening_post, make_user(first), "Written through the first server.")
+    assert "Written through the first server." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    reset_database(second, create_tables=False)
+
+
+def test_a_members_reload_is_served_from_their_own_copy(client, count_queries, app):
+    member = make_user(app, "carla")
+    thread = make_thread(app, make_user(app))
+    client.log_in(member)
+    visit(client, f"/threads/{thread.id}")  # a login starts a fresh session: this page gives it its CSRF token
+    first = visit(client, f"/threads/{thread.id}")  # rendered and kept
+    with count_queries() as counter:
+        again = visit(client, f"/threads/{thread.id}")
+    assert counter.count == 1  # the member's own row, read by the ban check before every request
+    assert again.data == first.data and "carla" in again.get_data(as_text=True)
+    assert client.get(f"/threads/{thread.id}", headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
+
+
+def test_a_members_copy_follows_their_own_vote(client, app):
+    thread = make_thread(app, make_user(app))
+    client.log_in(make_user(app))
+    up = f'id="vote-up-{thread.opening_post.id}" name="direction" value="up"\n            aria-pressed="true"'
+    assert up not in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    assert up in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+
+
+def test_each_session_of_a_member_gets_a_page_whose_forms_work_in_that_session(client, other_client, app):
+    member = make_user(app)
+    thread = make_thread(app, make_user(app))
+    client.log_in(member)
+    other_client.log_in(member)
+    for browser in (client, other_client, client, other_client):  # each page rendered, then served from the cache
+        page = visit(browser, f"/threads/{thread.id}").get_data(as_text=True)
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', page).group(1)
+        vote = browser.post(f"/posts/{thread.opening_post.id}/vote", data={"direction": "up"},
+                            headers={"HX-Request": "true", "X-CSRFToken": token})
+        assert vote.status_code == 200, vote.get_data(as_text=True)
+
+
+def test_a_member_never_sees_another_members_copy(client, other_client, app):
+    thread = make_thread(app, make_user(app))
+    client.log_in(make_user(app, "dora"))
+    other_client.log_in(make_user(app, "emil"))
+    assert "dora" in visit(client, f"/threads/{thread.id}").get_data(as_text=True)
+    page = visit(other_client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "emil" in page and "dora" not in page
+
+
+def test_gzip_refused_with_q_0_gets_the_plain_page(client, app):
+    for _ in range(2):
+        response = visit(client, "/", **{"Accept-Encoding": "gzip;q=0, identity"})
+        assert "Content-Encoding" not in response.headers
+        assert b"<html" in response.data
