@@ -10,7 +10,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 LUA_POST = Path(__file__).resolve().parent / "lua" / "post.lua"
-CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')
+CSRF_PATTERN = re.compile(r'"X-CSRFToken": "([^"]+)"')  # a member's page: the token htmx sends
+FORM_TOKEN_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')  # the login form's own
 HOST = "127.0.0.1"  # the only address the benchmark ever sends to
 WRK_THREADS, WRK_CONNECTIONS = 2, 16
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -78,7 +79,7 @@ def log_in(port: int, username: str, password: str) -> Member:
     """Log in through the live server's form, then read the token the next page carries (login starts a new session)."""
     member = Member(username)
     page = member.get(port, "/login")
-    member.token = CSRF_PATTERN.search(page.text()).group(1)
+    member.token = FORM_TOKEN_PATTERN.search(page.text()).group(1)
     reply = member.post_form(port, "/login", {"username": username, "password": password})
     if reply.status != 303:
         raise RuntimeError(f"logging in as {username} answered {reply.status}: {reply.text()[:300]}")

@@ -1,9 +1,10 @@
 """Who may do what, checked on the server: decorators for views, and the ban that ends a session."""
 from functools import wraps
 
-from flask import abort, flash, request, session
-from flask_login import current_user, login_required, logout_user
+from flask import abort, current_app, flash, request, session
+from flask_login import COOKIE_NAME, current_user, login_required, logout_user
 
+from .database import reading
 from .extensions import db
 from .htmx import is_htmx
 from .security import READ_ONLY_METHODS
@@ -35,13 +36,22 @@ def admin_required(view):
     return checked
 
 
+def is_signed_in() -> bool:
+    """A session with a member in it, or a remember-me cookie that will restore one (read without the database)."""
+    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+
+
 def end_banned_session():
     """A banned member's session ends at their next request, and they are told why and until when.
 
     A read goes on as a visitor with the notice shown; an action is refused (403) with the notice.
     """
-    if request.endpoint == "static" or not current_user.is_authenticated or not current_user.is_banned():
-        return None  # static files: no session, no database, nothing that varies by cookie
+    if request.endpoint == "static" or not is_signed_in():
+        return None  # static files, visitors: nothing to check, no database, no session
+    with reading():  # loading the member does not hold up other writers
+        banned = current_user.is_authenticated and current_user.is_banned()
+    if not banned:
+        return None
     notice = current_user.ban_notice()
     current_user.end_sessions()
     db.session.commit()

@@ -1,11 +1,15 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
-from flask import has_request_context, request
+from contextlib import contextmanager
+
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlalchemy.types import Float
+from werkzeug.exceptions import HTTPException
 
+from .extensions import db
 from .security import READ_ONLY_METHODS
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -38,8 +42,46 @@ def tune_sqlite(engine: Engine) -> None:
 
 
 def _may_write() -> bool:
-    """Requests that read only never hold the write lock; everything else (POSTs, CLI) does."""
-    return not (has_request_context() and request.method in READ_ONLY_METHODS)
+    """Whether a transaction beginning now may write: then it takes SQLite's write lock up front.
+
+    Never in a request that reads only; in a POST, not while it is reading (see `reading`), and not after it
+    has committed (every view commits once, at the end: what follows only renders). The CLI always may.
+    """
+    if not has_request_context():
+        return True
+    return request.method not in READ_ONLY_METHODS and not g.get("database_reading") and not g.get("database_committed")
+
+
+@contextmanager
+def reading():
+    """The reads, checks and slow work (rendering Markdown) a POST does before it writes, without the write lock.
+
+    On SQLite a transaction begun inside is a plain BEGIN, and it is committed (nothing was written) when the
+    block ends, so the request's next statement begins with BEGIN IMMEDIATE: the lock is held for the writes
+    only, and other writers wait less. Rows read inside stay usable afterwards (expire_on_commit is off).
+    Nothing may be written inside. On PostgreSQL the block only ends a read transaction early.
+    """
+    g.database_reading = True
+    try:
+        yield
+    except HTTPException:  # a 403, 404 or redirect decided on what was read: nothing to undo
+        db.session.commit()
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    else:
+        db.session.commit()
+    finally:
+        g.database_reading = False
+
+
+def _note_commit(_session) -> None:
+    if has_request_context() and not g.get("database_reading"):
+        g.database_committed = True
+
+
+event.listen(db.session, "after_commit", _note_commit)
 
 
 class hours_since(FunctionElement):

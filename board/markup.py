@@ -39,8 +39,9 @@ Output markup the stylesheet can rely on:
 
 import re
 import threading
-from html.parser import HTMLParser
+from dataclasses import dataclass
 from functools import partial
+from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from bleach.linkifier import LinkifyFilter
@@ -284,3 +285,18 @@ def plain_text(html: str) -> str:
     parser.feed(html)
     parser.close()
     return " ".join("".join(parser.parts).split())
+
+
+@dataclass(frozen=True)
+class RenderedPost:
+    """A post's Markdown, its sanitized HTML and its spoiler-safe plain text: what a post stores, made here only."""
+
+    source: str
+    html: str
+    plain_text: str
+
+
+def render_post(source: str) -> RenderedPost:
+    """Render before taking the database's write lock; Post.set_body stores the result as it is."""
+    html = render_markdown(source)
+    return RenderedPost(source, html, plain_text(html))

@@ -32,7 +32,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since
 from .extensions import db
-from .markup import plain_text, render_markdown
+from .markup import RenderedPost, render_markdown, render_post
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
 PASSWORD_MIN = 10
@@ -219,7 +219,8 @@ class User(UserMixin, db.Model):
 
     def lock_for_writing(self) -> None:
         """Serialise this member's writes on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
-        db.session.execute(select(User.id).where(User.id == self.id).with_for_update())
+        if db.session.get_bind().dialect.name != "sqlite":
+            db.session.execute(select(User.id).where(User.id == self.id).with_for_update())
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
@@ -467,11 +468,10 @@ class Post(db.Model):
     def is_opening(self) -> bool:
         return self.parent_id is None
 
-    def set_body(self, source: str) -> None:
-        """Store the Markdown and its sanitized HTML together: rendered once, here, never on view."""
-        self.body_source = source
-        self.body_html = render_markdown(source)
-        self.plain_text = plain_text(self.body_html)
+    def set_body(self, body: "str | RenderedPost") -> None:
+        """Store the Markdown and its sanitized HTML together: rendered once, when saved (or just before), never on view."""
+        rendered = body if isinstance(body, RenderedPost) else render_post(body)
+        self.body_source, self.body_html, self.plain_text = rendered.source, rendered.html, rendered.plain_text
 
     def excerpt(self, length: int = EXCERPT_LENGTH) -> str:
         """The start of the spoiler-safe plain text, cut at a word."""
@@ -529,8 +529,9 @@ class Post(db.Model):
         """Where a reply to this post attaches: here, or its parent once MAX_DEPTH is reached."""
         return self if self.depth < MAX_DEPTH else db.session.get(Post, self.parent_id)
 
-    def add_reply(self, author: User, body: str) -> "Post":
+    def add_reply(self, author: User, body: "str | RenderedPost") -> "Post":
         """A new reply under this post (or at the deepest allowed level); a resubmission returns the first."""
+        body = body if isinstance(body, RenderedPost) else render_post(body)
         parent = self.reply_parent()
         author.lock_for_writing()
         now = utcnow()
@@ -538,7 +539,7 @@ class Post(db.Model):
             select(Post).where(
                 Post.author_id == author.id,
                 Post.parent_id == parent.id,
-                Post.body_source == body,
+                Post.body_source == body.source,
                 Post.created_at >= now - DUPLICATE_WINDOW,
             )
         )
@@ -578,6 +579,7 @@ class Post(db.Model):
             update(Post)
             .where(Post.id == self.id)
             .values(score=Post.score + ups - downs, upvotes=Post.upvotes + ups, downvotes=Post.downvotes + downs)
+            .execution_options(synchronize_session="fetch")  # the counts as stored now, others' votes included
         )
         return now_value
 

@@ -2,10 +2,12 @@
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
+from .database import reading
 from .diffs import versions_of
 from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
+from .markup import render_post
 from .models import Post, PostRevision, Vote
 from .notifications import notify_for
 from .ranking import reply_url
@@ -27,13 +29,15 @@ def reply_form(post_id: int):
 @bp.post("/posts/<int:post_id>/reply")
 @login_required
 def reply(post_id: int):
-    post = get_post_or_404(post_id)
-    if not post.accepts_reply_from(current_user):
-        abort(403, "This post can't be replied to.")
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
-    new_reply = post.add_reply(current_user, form.body.data)
+    with reading():  # checks and Markdown before the write lock: other writers wait only for the inserts
+        post = get_post_or_404(post_id)
+        if not post.accepts_reply_from(current_user):
+            abort(403, "This post can't be replied to.")
+        form = ReplyForm()
+        if not form.validate_on_submit():
+            return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
+        body = render_post(form.body.data)
+    new_reply = post.add_reply(current_user, body)
     notify_for(new_reply, replied_to=post)
     db.session.commit()
     return fragment_or_redirect(
@@ -49,14 +53,15 @@ def reply(post_id: int):
 @bp.post("/posts/<int:post_id>/vote")
 @login_required
 def vote(post_id: int):
-    post = get_post_or_404(post_id)
-    value = VOTE_VALUES.get(request.form.get("direction", ""))
-    if value is None:
-        abort(400, "Vote up or down.")
-    if not post.thread.permits_reply():
-        abort(403, "This thread is locked: no new votes.")
-    if not post.can_vote(current_user):
-        abort(403, "You can't vote on your own post or on a hidden one.")
+    with reading():
+        post = get_post_or_404(post_id)
+        value = VOTE_VALUES.get(request.form.get("direction", ""))
+        if value is None:
+            abort(400, "Vote up or down.")
+        if not post.thread.permits_reply():
+            abort(403, "This thread is locked: no new votes.")
+        if not post.can_vote(current_user):
+            abort(403, "You can't vote on your own post or on a hidden one.")
     current = post.vote(current_user, value)
     db.session.commit()
     return fragment_or_redirect("posts/_vote.html", post_url(post), post=post, votes={post.id: current})

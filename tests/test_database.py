@@ -117,3 +117,61 @@ def test_the_board_runs_on_postgresql_through_its_migrations(postgres_url):
             db.session.execute(text("DROP TABLE IF EXISTS alembic_version"))
             db.session.commit()
             db.engine.dispose()
+
+
+def other_writer_gets_the_lock(database_path: str) -> bool:
+    """Whether a second connection can take SQLite's write lock right now, without waiting."""
+    import sqlite3
+
+    connection = sqlite3.connect(database_path, timeout=0, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+        return True
+    except sqlite3.OperationalError as error:
+        assert "locked" in str(error)
+        return False
+    finally:
+        connection.close()
+
+
+@sqlite_only
+def test_a_post_holds_the_write_lock_only_for_its_writes(app, database_url):
+    """Reads before the writes (reading()) and rendering after the commit leave other writers free."""
+    from board.database import reading
+
+    path = database_url.removeprefix("sqlite:///")
+    make_user(app, "reader")
+    with app.test_request_context("/posts/1/vote", method="POST"):
+        with reading():
+            db.session.execute(text("SELECT count(*) FROM users")).scalar()
+            assert other_writer_gets_the_lock(path)
+        db.session.execute(text("SELECT count(*) FROM users")).scalar()  # the writes begin: BEGIN IMMEDIATE
+        assert not other_writer_gets_the_lock(path)
+        db.session.execute(text("UPDATE users SET bio_source = 'x'"))
+        db.session.commit()
+        assert other_writer_gets_the_lock(path)
+        db.session.execute(text("SELECT count(*) FROM users")).scalar()  # rendering after the commit
+        assert other_writer_gets_the_lock(path)
+        db.session.rollback()
+    with app.test_request_context("/", method="GET"):
+        db.session.execute(text("SELECT count(*) FROM users")).scalar()
+        assert other_writer_gets_the_lock(path)
+        db.session.rollback()
+
+
+def test_what_is_read_before_the_writes_stays_readable_and_a_refusal_inside_is_clean(app):
+    from werkzeug.exceptions import Forbidden
+
+    from board.database import reading
+
+    member = make_user(app, "ravel")
+    with app.test_request_context("/posts/1/vote", method="POST"):
+        with reading():
+            loaded = db.session.get(type(member), member.id)
+        assert loaded.username == "ravel"  # not expired by the commit that ended the reads
+        with pytest.raises(Forbidden):
+            with reading():
+                db.session.get(type(member), member.id)
+                raise Forbidden()
+        db.session.rollback()
