@@ -44,6 +44,7 @@ class Route:
     method: str = "GET"
     member: bool = False
     lua: str | None = None  # "vote" or "reply": a POST through benchmarks/lua/post.lua
+    fresh: bool = False  # sent with Cache-Control: no-cache (a hard reload): rendered each time, not a kept copy
 
 
 ROUTES = [
@@ -51,6 +52,7 @@ ROUTES = [
     Route("front_page", "front page, anonymous"),
     Route("thread_200_anonymous", "thread, 200 replies, anonymous"),
     Route("thread_200_member", "thread, 200 replies, logged in", member=True),
+    Route("thread_200_member_fresh", "same, hard reload (rendered each time)", member=True, fresh=True),
     Route("film_page", "film page, anonymous"),
     Route("search", "search, anonymous"),
     Route("vote_post", "vote POST (htmx, toggles)", method="POST", member=True, lua="vote"),
@@ -153,6 +155,7 @@ def route_paths(url: str, landmarks: Landmarks) -> dict[str, str | None]:
         "front_page": "/",
         "thread_200_anonymous": f"/threads/{landmarks.thread_200}",
         "thread_200_member": f"/threads/{landmarks.thread_200}",
+        "thread_200_member_fresh": f"/threads/{landmarks.thread_200}",
         "film_page": film,
         "search": f"{search}?q={landmarks.search_term}" if search else None,
         "vote_post": f"/posts/{landmarks.vote_post}/vote",
@@ -214,6 +217,8 @@ def measure_route(server: servers.Server, route: Route, path: str | None, member
         return entry
     port = server.port
     headers = {"Cookie": member.cookie_header} if route.member else {}
+    if route.fresh:
+        headers["Cache-Control"] = "no-cache"
     if route.lua:
         headers |= {"X-CSRFToken": member.token}
         first_path = path.split(",")[0]

@@ -21,6 +21,7 @@ import secrets
 from flask import current_app, g, has_app_context, request, session
 from flask_caching import Cache
 from flask_login import COOKIE_NAME, current_user
+from redis.exceptions import RedisError
 from sqlalchemy import event
 
 from .extensions import db
@@ -29,6 +30,7 @@ cache = Cache()
 GENERATION_KEY = "generation"
 GENERATION_SECONDS = 86_400  # if it lapses, the next reader starts a new one: every page is rendered afresh
 GZIP_LEVEL = 6
+CACHE_ERRORS = (RedisError, OSError)
 SHARED = "shared_page"  # attribute set on a view function by @shared_page
 
 
@@ -63,8 +65,11 @@ def serve_shared_page():
     reader = reader_key()
     if reader is None:
         return None
-    key = page_key(reader)
-    entry = cache.get(key)
+    try:
+        key = page_key(reader)
+        entry = None if request.cache_control.no_cache else cache.get(key)  # a hard reload: rendered afresh, then kept
+    except CACHE_ERRORS as error:  # Redis down or the disk full: the page is rendered, as if there were no cache
+        return unavailable(error)
     if entry is None:
         g.page_cache_key = key
         return None
@@ -105,7 +110,14 @@ def current_generation() -> str:
 
 def invalidate() -> None:
     """Every shared page is stale: the next reader of each renders it again."""
-    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=GENERATION_SECONDS)
+    try:
+        cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=GENERATION_SECONDS)
+    except CACHE_ERRORS as error:  # the write is committed; kept pages lapse within PAGE_CACHE_SECONDS
+        unavailable(error)
+
+
+def unavailable(error: Exception) -> None:
+    current_app.logger.warning("page cache unavailable (%s: %s): rendering without it", type(error).__name__, error)
 
 
 def cached_response(entry: dict):
@@ -130,7 +142,10 @@ def keep_shared_page(response):
         "etag": hashlib.blake2b(body, digest_size=12).hexdigest(),
         "mimetype": response.mimetype,
     }
-    cache.set(key, entry)
+    try:
+        cache.set(key, entry)
+    except CACHE_ERRORS as error:
+        unavailable(error)
     if accepts_gzip():
         response.set_data(entry["gzip"])
         response.headers["Content-Encoding"] = "gzip"

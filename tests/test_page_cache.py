@@ -8,7 +8,7 @@ import redis
 from board import page_cache
 from board.models import Role
 
-from .conftest import make_test_app, reset_database
+from .conftest import dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
 
 
@@ -79,6 +79,7 @@ def test_a_write_in_another_worker_reaches_this_workers_visitors(app, database_u
     assert "Seen from the other worker" not in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
     make_reply(other_worker, thread.opening_post, make_user(other_worker), "Seen from the other worker.")
     assert "Seen from the other worker." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    dispose(other_worker)
 
 
 def test_members_get_their_own_page(client, other_client, app):
@@ -195,7 +196,7 @@ def test_with_redis_the_pages_live_in_redis_and_every_server_sees_a_write(app_fa
     assert any(f"/threads/{thread.id}".encode() in key for key in keys)
     make_reply(first, thread.opening_post, make_user(first), "Written through the first server.")
     assert "Written through the first server." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
-    reset_database(second, create_tables=False)
+    dispose(second)
 
 
 def test_a_members_reload_is_served_from_their_own_copy(client, count_queries, app):
@@ -247,3 +248,25 @@ def test_gzip_refused_with_q_0_gets_the_plain_page(client, app):
         response = visit(client, "/", **{"Accept-Encoding": "gzip;q=0, identity"})
         assert "Content-Encoding" not in response.headers
         assert b"<html" in response.data
+
+
+def test_a_hard_reload_renders_the_page_afresh_and_keeps_the_new_copy(client, count_queries, app):
+    thread = make_thread(app, make_user(app))
+    visit(client, f"/threads/{thread.id}")
+    with count_queries() as counter:
+        visit(client, f"/threads/{thread.id}", **{"Cache-Control": "no-cache"})
+    assert counter.count > 0
+    with count_queries() as counter:
+        visit(client, f"/threads/{thread.id}")
+    assert counter.count == 0
+
+
+def test_with_redis_unreachable_pages_are_rendered_and_writes_go_through(app_factory, caplog):
+    board = app_factory(REDIS_URL="redis://127.0.0.1:1/0", PAGE_CACHE_DIR=None)
+    thread = make_thread(board, make_user(board))  # the write's new generation cannot be stored: logged, not raised
+    visitor = board.test_client()
+    for _ in range(2):
+        assert "Thread" in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    make_reply(board, thread.opening_post, make_user(board), "Still written.")
+    assert "Still written." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "page cache unavailable" in caplog.text
