@@ -172,7 +172,8 @@ def measure(server_name: str, database: str, url: str, landmarks: Landmarks, rep
     log_path = RESULTS / f"server-{server_name}-{database}.log"
     paths = route_paths(url, landmarks)
     say(f"\n{server_name} on {database}: {' '.join(command)}")
-    with servers.Server(server_name, command, servers.board_environment(url), port, log_path) as server:
+    with tempfile.TemporaryDirectory(prefix="reelboard-bench-cache-") as cache_dir, \
+            servers.Server(server_name, command, servers.board_environment(url, cache_dir), port, log_path) as server:
         member = load.log_in(port, landmarks.reader, landmarks.password)
         measured = []
         for route in routes:

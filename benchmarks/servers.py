@@ -28,11 +28,12 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def board_environment(database_url: str) -> dict:
-    """The environment `make run` would see, pointed at the throwaway database."""
+def board_environment(database_url: str, cache_dir: str) -> dict:
+    """The environment `make run` would see, pointed at the throwaway database and a throwaway page cache."""
     env = dict(os.environ)
     env.update(
         BOARD_DATABASE_URL=database_url,
+        BOARD_PAGE_CACHE_DIR=cache_dir,
         BOARD_DEMO="0",
         BOARD_SECRET_KEY=secrets.token_hex(32),
         BOARD_RATE_LIMITS=json.dumps({name: BENCH_LIMIT for name in DEFAULT_LIMITS}),

@@ -175,3 +175,30 @@ def test_what_is_read_before_the_writes_stays_readable_and_a_refusal_inside_is_c
                 db.session.get(type(member), member.id)
                 raise Forbidden()
         db.session.rollback()
+
+
+@sqlite_only
+def test_a_writer_that_leaves_any_way_lets_the_next_one_in_at_once(app, client):
+    """Commit, rollback or a refused request: the write lock is free again (a leak would stall the next 10 s)."""
+    import time
+
+    make_user(app, "queue")
+    with app.test_request_context("/", method="POST"):
+        db.session.execute(text("UPDATE users SET bio_source = 'a'"))
+        db.session.commit()
+        db.session.execute(text("UPDATE users SET bio_source = 'b'"))
+        db.session.rollback()
+    assert client.submit("/posts/999999/vote", {"direction": "up"}).status_code in (303, 404)  # refused
+    finished = []
+
+    def write():
+        started = time.monotonic()
+        with app.test_request_context("/", method="POST"):
+            db.session.execute(text("UPDATE users SET bio_source = 'c'"))
+            db.session.commit()
+        finished.append(time.monotonic() - started)
+
+    worker = threading.Thread(target=write)
+    worker.start()
+    worker.join(30)
+    assert finished and finished[0] < 2
