@@ -9,7 +9,7 @@ import redis
 from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
-from board import create_app
+from board import create_app, page_cache
 from board.extensions import db
 
 from .factories import DEFAULT_PASSWORD
@@ -154,6 +154,16 @@ def count_queries(app):
     with app.app_context():
         engine = db.engine
     return Counter
+
+
+def statements_for(client, count_queries, url) -> int:
+    """Statements to render the page (a visitor's copy from the page cache costs none: test_page_cache)."""
+    with client.application.app_context():
+        page_cache.invalidate()
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200
+    return counter.count
 
 
 def running_in_ci() -> bool:

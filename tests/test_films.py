@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from board import page_cache
 from board.extensions import db
 from board.models import Film, FilmAlias, ModAction, Post, Role, Thread, User, utcnow
 
+from .conftest import statements_for
 from .factories import fetch, make_reply, make_thread, make_user
 
 
@@ -388,16 +388,6 @@ def add_film_threads(app, until: int) -> None:
             if number % 3 == 0:
                 thread.opening_post.add_reply(author, f"Reply {number}")
         db.session.commit()
-
-
-def statements_for(client, count_queries, url) -> int:
-    """Statements to render the page (a visitor's copy from the page cache costs none: test_page_cache)."""
-    with client.application.app_context():
-        page_cache.invalidate()
-    with count_queries() as counter:
-        response = client.get(url)
-    assert response.status_code == 200
-    return counter.count
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "member", "moderator"])

@@ -3,10 +3,10 @@ import random
 
 import pytest
 
-from board import page_cache
 from board.extensions import db
 from board.models import MAX_DEPTH, Film, Post, Thread, User
 
+from .conftest import statements_for
 from .factories import make_user
 
 THREAD_PAGE_BUDGET = {"anonymous": 2, "member": 4}  # visitor: thread, tree. member: + session user, their votes
@@ -30,16 +30,6 @@ def grow_thread(app, replies: int, seed: int = 7) -> int:
         db.session.commit()
         assert max(post.depth for post in posts) <= MAX_DEPTH
         return thread.id
-
-
-def statements_for(client, count_queries, url) -> int:
-    """Statements to render the page (a visitor's copy from the page cache costs none: test_page_cache)."""
-    with client.application.app_context():
-        page_cache.invalidate()
-    with count_queries() as counter:
-        response = client.get(url)
-    assert response.status_code == 200
-    return counter.count
 
 
 @pytest.mark.parametrize("viewer", ["anonymous", "member"])

@@ -11,8 +11,9 @@ from board.extensions import db
 from board.models import Post, Thread, User, utcnow
 from board.ranking import CONTINUE_DEPTH, SORT_KEYS, sort_siblings, wilson_lower_bound
 
+from .conftest import statements_for
 from .factories import make_reply, make_thread, make_user
-from .test_query_budget import grow_thread, statements_for
+from .test_query_budget import grow_thread
 
 
 def age(app, thread, hours: float, score: int = 0, active_hours: float | None = None) -> None:
