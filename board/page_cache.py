@@ -131,7 +131,7 @@ def cached_response(entry: dict):
 
 
 def keep_shared_page(response):
-    """After rendering a shared page for a visitor: keep it (once, compressed too) and send it revalidatable."""
+    """After rendering a kept page: keep it (once, compressed too) and send it revalidatable."""
     key = g.pop("page_cache_key", None)
     if key is None or g.get("page_cache_hit") or response.status_code != 200 or response.direct_passthrough:
         return response
@@ -160,6 +160,8 @@ def accepts_gzip() -> bool:
 def finish(response, etag: str, gzipped: bool) -> None:
     response.set_etag(f"{etag}-gzip" if gzipped else etag)  # two representations, two tags
     response.cache_control.no_cache = True  # the browser keeps it but asks each time: a 304 when unchanged
+    if current_user.is_authenticated:
+        response.cache_control.private = True  # a member's page (their name, their token): never in a shared cache
     response.vary.add("Accept-Encoding")
     response.vary.add("Cookie")
 
