@@ -153,7 +153,7 @@ def render_film(film: Film, thread_count: int, reply_count: int, sort: str = "ho
         count=True,
     )
     context = dict(film=film, thread_count=thread_count, reply_count=reply_count, page=page, sort=sort, sorts=SORTS,
-                   period=period, periods=TOP_PERIODS)
+                   period=period)
     if current_user.can_moderate():
         context |= moderator_forms(film, **forms)
     return render_template("films/show.html", **context), status

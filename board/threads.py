@@ -25,7 +25,7 @@ def index():
         error_out=False,
         count=True,
     )
-    return render_template("threads/index.html", page=page, sort=sort, sorts=SORTS, period=period, periods=TOP_PERIODS)
+    return render_template("threads/index.html", page=page, sort=sort, sorts=SORTS, period=period)
 
 
 @bp.get("/threads/<int:thread_id>")
