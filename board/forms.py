@@ -26,12 +26,26 @@ def not_blank(form, field):
         raise ValidationError("This can't be empty.")
 
 
+class CharacterLimit:
+    """At most `limit` characters (code points, a newline counting one), checked on the server only.
+
+    Unlike WTForms' Length it puts no `maxlength` on the field: a browser cuts pasted text at `maxlength`
+    without a word, and an essay would post cut mid-sentence. The field shows a live count against the limit
+    instead (the `character_count` macro), and text over the limit comes back in the form with this message.
+    """
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.field_flags = {"character_limit": limit}  # read by the templates' count; not an HTML attribute
+
+    def __call__(self, form, field):
+        length = len(field.data or "")
+        if length > self.limit:
+            raise ValidationError(f"At most {self.limit:,} characters; this has {length:,}. Shorten it by {length - self.limit:,}.")
+
+
 def markdown_body(label: str) -> TextAreaField:
-    return TextAreaField(
-        label,
-        filters=[unix_newlines],
-        validators=[not_blank, Length(max=BODY_MAX, message=f"Keep it under {BODY_MAX:,} characters (it has %(length)d).")],
-    )
+    return TextAreaField(label, filters=[unix_newlines], validators=[not_blank, CharacterLimit(BODY_MAX)])
 
 
 class RegisterForm(FlaskForm):
@@ -71,14 +85,14 @@ class ThreadForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[DataRequired("Give the thread a title."), Length(max=TITLE_MAX, message=f"At most {TITLE_MAX} characters.")],
+        validators=[DataRequired("Give the thread a title."), CharacterLimit(TITLE_MAX)],
     )
     film_title = StringField(
         "Film",
         filters=[single_line],
         validators=[
             DataRequired("Which film is it about?"),
-            Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters."),
+            CharacterLimit(FILM_TITLE_MAX),
         ],
     )
     film_year = IntegerField(
@@ -97,7 +111,7 @@ class HideForm(FlaskForm):
     reason = StringField(
         "Reason (optional)",
         filters=[single_line],
-        validators=[Optional(), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
+        validators=[Optional(), CharacterLimit(REASON_MAX)],
     )
 
 
@@ -117,7 +131,7 @@ class BanForm(FlaskForm):
     reason = StringField(
         "Reason",
         filters=[single_line],
-        validators=[DataRequired("Say why: the member will see it."), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
+        validators=[DataRequired("Say why: the member will see it."), CharacterLimit(REASON_MAX)],
     )
 
     @property
@@ -145,7 +159,7 @@ class ReportForm(FlaskForm):
     details = TextAreaField(
         "Details",
         filters=[unix_newlines, trimmed],
-        validators=[Length(max=REPORT_DETAILS_MAX, message=f"At most {REPORT_DETAILS_MAX} characters (it has %(length)d).")],
+        validators=[CharacterLimit(REPORT_DETAILS_MAX)],
     )
 
     def validate_details(self, field):
@@ -157,7 +171,7 @@ class ResolveForm(FlaskForm):
     reason = StringField(
         "Reason (optional, shown publicly)",
         filters=[single_line],
-        validators=[Optional(), Length(max=REASON_MAX, message=f"At most {REASON_MAX} characters.")],
+        validators=[Optional(), CharacterLimit(REASON_MAX)],
     )
 
 
@@ -184,5 +198,5 @@ class BioForm(FlaskForm):
     bio = TextAreaField(
         "Bio",
         filters=[unix_newlines],
-        validators=[Length(max=BIO_MAX, message=f"Keep it under {BIO_MAX:,} characters (it has %(length)d).")],
+        validators=[CharacterLimit(BIO_MAX)],
     )

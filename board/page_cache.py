@@ -160,8 +160,7 @@ def accepts_gzip() -> bool:
 def finish(response, etag: str, gzipped: bool) -> None:
     response.set_etag(f"{etag}-gzip" if gzipped else etag)  # two representations, two tags
     response.cache_control.no_cache = True  # the browser keeps it but asks each time: a 304 when unchanged
-    if current_user.is_authenticated:
-        response.cache_control.private = True  # a member's page (their name, their token): never in a shared cache
+    # (A member's page is sent no-store instead, by security.keep_private_pages_out_of_caches.)
     response.vary.add("Accept-Encoding")
     response.vary.add("Cookie")
 

@@ -2,6 +2,7 @@
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import abort, request
+from flask_login import current_user
 
 from .htmx import add_vary_header
 
@@ -33,6 +34,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 def init_app(app) -> None:
     app.before_request(reject_malformed_input)
     app.after_request(add_security_headers)
+    app.after_request(keep_private_pages_out_of_caches)
     app.after_request(add_vary_header)
 
 
@@ -41,6 +43,20 @@ def add_security_headers(response):
         response.headers.setdefault(name, value)
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def keep_private_pages_out_of_caches(response):
+    """A signed-in member's responses are never stored by a browser or a proxy (ASVS 14.3.2).
+
+    Their pages carry their name, their session's CSRF token, their inbox or the reports queue, which the next
+    person at a shared computer must not read from the disk cache. And a browser going Back reuses a stored
+    page without asking, so a thread the member has since replied to or voted on in place would come back
+    without that reply or vote; a page that was never stored is fetched again and shows them. (The page
+    cache still keeps a member's copy on the server, so the fetch costs a lookup, not a render.)
+    """
+    if request.endpoint != "static" and current_user.is_authenticated:
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

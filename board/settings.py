@@ -19,7 +19,9 @@ DEFAULTS = {
     "TOP_REPLIES_PER_PAGE": 50,  # a thread page holds this many top-level replies, with all their replies
     "NEW_REPLIES_POLL_SECONDS": 20,  # how often an open thread page asks whether new replies came in
     "PASSWORD_HASH_METHOD": None,  # None: Werkzeug's default (scrypt)
-    "MAX_CONTENT_LENGTH": 256 * 1024,  # a 40,000-character post is at most ~160 KB as UTF-8 form data
+    # A post at its 100,000-character limit is ~0.1-1.2 MB as form data (each non-ASCII character is 6-12 bytes
+    # percent-encoded): 4 MiB lets even one over the limit reach the form, which says so and keeps the text.
+    "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session, so an open page never goes stale
     "WTF_CSRF_SSL_STRICT": True,

@@ -48,6 +48,43 @@
   });
 })();
 
+// A field with a character limit shows its count as the member types (the server checks the same count and
+// keeps the text when it is over; the field has no maxlength, which would cut a pasted essay silently).
+(function () {
+  "use strict";
+
+  var ASTRAL = /[\uD800-\uDBFF][\uDC00-\uDFFF]/g;
+  var format = new Intl.NumberFormat("en");
+
+  // Characters as the server counts them: code points (an emoji is one), a line break is one.
+  function characters(text) {
+    var pairs = text.match(ASTRAL);
+    return text.length - (pairs ? pairs.length : 0);
+  }
+
+  function update(field) {
+    var counter = document.querySelector("[data-character-count='" + field.id + "']");
+    if (!counter) return;
+    var limit = Number(counter.dataset.limit);
+    var length = characters(field.value);
+    var over = length - limit;
+    counter.querySelector("[data-count]").textContent = format.format(length);
+    counter.classList.toggle("character-count--over", over > 0);
+    var status = counter.querySelector("[data-over]");
+    var message = over > 0 ? ", " + format.format(over) + " over the limit" : "";
+    if (status.textContent !== message) status.textContent = message;  // the live region speaks only on a change
+  }
+
+  var pending = null;
+  document.addEventListener("input", function (event) {
+    var field = event.target;
+    if (!field.id || !field.matches || !field.matches("textarea, input")) return;
+    if (pending === field) return;
+    pending = field;
+    window.requestAnimationFrame(function () { pending = null; update(field); });  // once a frame, however fast the typing
+  });
+})();
+
 // The film field of the new-thread form: the ARIA 1.2 combobox keyboard on the list htmx fills
 // (Up/Down move through the films, Enter picks one and fills title and year, Escape closes).
 // Without JavaScript it is a plain text field.

@@ -39,3 +39,16 @@ def fetch(app, model, ident):
     """A fresh copy of a record as the database has it now."""
     with app.app_context():
         return db.session.get(model, ident)
+
+
+def long_essay(characters: int) -> str:
+    """A film essay of exactly `characters` characters, with the typography members actually type."""
+    para = (
+        "In Ingmar Bergman’s “Persona” (1966) — a film Agnès Varda admired — Bibi Andersson and Liv Ullmann "
+        "trade identities; Isabelle Huppert’s later roles echo it – ‘quietly’, *insistently*, without apology. "
+    )
+    section = (
+        f"## Part\n\n{para * 4}\n\n- Liv Ullmann\n- Bibi Andersson\n- Gunnar Björnstrand\n\n"
+        "> “The camera sees — and forgets.” ||Alma and Elisabet merge.|| https://www.criterion.com/x\n\n"
+    )
+    return (section * (characters // len(section) + 1))[:characters]

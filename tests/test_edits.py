@@ -56,7 +56,7 @@ def test_edit_form_opens_in_place_with_htmx_and_as_a_page_without(app, client, c
     assert "<html" not in fragment
     assert f'hx-post="/posts/{reply_id}/edit" hx-target="#post-{reply_id}" hx-swap="outerHTML"' in fragment
     assert f'<label for="edit-body-{reply_id}">' in fragment and "A first reply</textarea>" in fragment
-    assert f'aria-describedby="edit-body-{reply_id}-hint"' in fragment and "autofocus" in fragment
+    assert f'aria-describedby="edit-body-{reply_id}-hint edit-body-{reply_id}-count"' in fragment and "autofocus" in fragment
     assert 'name="title"' not in fragment  # a reply has no title
     assert f'href="/posts/{reply_id}" data-cancel-reply>Cancel</a>' in fragment
     page = client.get(f"/posts/{reply_id}/edit").get_data(as_text=True)
@@ -221,7 +221,7 @@ def test_unknown_post_is_404_for_edit_delete_and_history(app, client, conversati
 @pytest.mark.parametrize(
     "body, message",
     [("", "This can&#39;t be empty."), (" \n\t ", "This can&#39;t be empty."),
-     ("é" * 40_001, "Keep it under 40,000 characters (it has 40001).")],
+     ("é" * 100_001, "At most 100,000 characters; this has 100,001. Shorten it by 1.")],
 )
 def test_a_bad_body_shows_the_error_next_to_the_field_and_stores_nothing(app, client, conversation, body, message):
     client.log_in(conversation["replier"])
@@ -233,7 +233,7 @@ def test_a_bad_body_shows_the_error_next_to_the_field_and_stores_nothing(app, cl
     assert "<html" not in fragment and fragment.lstrip().startswith('<form class="edit-form stack"')
     assert f'hx-post="/posts/{reply.id}/edit"' in fragment  # still submits in place
     assert f'<p class="field-error" id="edit-body-{reply.id}-error">{message}</p>' in fragment
-    assert f'aria-describedby="edit-body-{reply.id}-hint edit-body-{reply.id}-error"' in fragment
+    assert f'aria-describedby="edit-body-{reply.id}-hint edit-body-{reply.id}-count edit-body-{reply.id}-error"' in fragment
     assert 'aria-invalid="true"' in fragment
     plain = edit(client, reply, body)
     assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True) and message in plain.get_data(as_text=True)
@@ -243,12 +243,12 @@ def test_a_bad_body_shows_the_error_next_to_the_field_and_stores_nothing(app, cl
 
 def test_an_over_long_edit_keeps_what_was_typed(app, client, conversation):
     client.log_in(conversation["replier"])
-    body = "word " * 8001
+    body = "word " * 20_001
     response = edit(client, conversation["reply"], body, htmx=True)
     assert response.status_code == 422 and body.strip() in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("title, message", [("", "Give the thread a title."), ("x" * 201, "At most 200 characters.")])
+@pytest.mark.parametrize("title, message", [("", "Give the thread a title."), ("x" * 201, "At most 200 characters; this has 201. Shorten it by 1.")])
 def test_a_bad_title_is_refused_with_its_message(app, client, conversation, title, message):
     client.log_in(conversation["author"])
     opening = conversation["opening"]

@@ -9,6 +9,9 @@ from bleach._vendor import html5lib  # the spec-compliant parser bleach uses: re
 
 from board import markup
 from board.markup import render_markdown
+from board.models import BODY_MAX
+
+from .factories import long_essay
 
 REL = 'rel="nofollow ugc noopener"'
 SPOILER_OPEN = (
@@ -529,23 +532,10 @@ def test_lone_surrogates_become_replacement_characters():
     assert render_markdown("a\ud800b") == p("a\ufffdb")
 
 
-def _long_essay() -> str:
-    """About 40,000 characters of realistic prose with the typography members actually type."""
-    para = (
-        "In Ingmar Bergman’s “Persona” (1966) — a film Agnès Varda admired — Bibi Andersson and Liv Ullmann "
-        "trade identities; Isabelle Huppert’s later roles echo it – ‘quietly’, *insistently*, without apology. "
-    )
-    section = (
-        f"## Part\n\n{para * 4}\n\n- Liv Ullmann\n- Bibi Andersson\n- Gunnar Björnstrand\n\n"
-        "> “The camera sees — and forgets.” ||Alma and Elisabet merge.|| https://www.criterion.com/x\n\n"
-    )
-    return (section * (40_000 // len(section) + 1))[:40_000]
-
-
 def test_long_essay_keeps_its_characters():
     """Speed is for `make bench`, not a wall-clock assertion here."""
-    source = _long_essay()
-    assert len(source) == 40_000 and len(source.split()) > 5_000
+    source = long_essay(BODY_MAX)
+    assert len(source) == BODY_MAX and len(source.split()) > 12_000
     html = render_markdown(source)
     for typed in ("Agnès Varda", "“Persona”", "’", "‘", "—", "–", "Björnstrand"):
         assert html.count(typed) == source.count(typed), typed

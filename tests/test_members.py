@@ -198,7 +198,7 @@ def test_an_over_long_bio_is_a_422_with_the_form(app, client, critic, htmx):
     client.log_in(critic["critic"])
     response = client.submit("/u/Critic/bio", {"bio": "x" * (BIO_MAX + 1)}, htmx=htmx)
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "Keep it under 2,000 characters (it has 2001)." in body
+    assert response.status_code == 422 and "At most 2,000 characters; this has 2,001. Shorten it by 1." in body
     assert ("<html" in body) != htmx
     assert fetch(app, User, critic["critic"].id).bio_source == ""
 

@@ -101,7 +101,7 @@ def test_hide_without_js_and_unhide(app, client, board):
 def test_over_long_hide_reason_is_a_form_error(app, client, board):
     client.log_in(board["moderator"])
     response = client.submit(f"/posts/{board['reply'].id}/hide", {"reason": "x" * 301}, htmx=True)
-    assert response.status_code == 422 and "At most 300 characters." in response.get_data(as_text=True)
+    assert response.status_code == 422 and "At most 300 characters; this has 301. Shorten it by 1." in response.get_data(as_text=True)
     assert response.headers["HX-Retarget"] == "this"
     plain = client.submit(f"/posts/{board['reply'].id}/hide", {"reason": "x" * 301})
     assert plain.status_code == 422 and "<html" in plain.get_data(as_text=True)

@@ -173,7 +173,7 @@ def test_after_resolution_the_same_member_may_report_again(app, client, other_cl
     [
         ({"reason": "other", "details": "   "}, "details", "Tell the moderators what is wrong when you choose “Other”."),
         ({"reason": "spam", "details": "x" * (REPORT_DETAILS_MAX + 1)}, "details",
-         f"At most {REPORT_DETAILS_MAX} characters (it has {REPORT_DETAILS_MAX + 1})."),
+         f"At most {REPORT_DETAILS_MAX} characters; this has {REPORT_DETAILS_MAX + 1}. Shorten it by 1."),
         ({}, "reason", "Choose a reason."),
         ({"reason": "boring"}, "reason", "Not a valid choice."),
     ],
@@ -397,7 +397,7 @@ def test_over_long_resolution_reason_is_the_form_again(app, client, reported):
     assert htmx.status_code == 422 and htmx.headers["HX-Retarget"] == "this"
     assert fragment.lstrip().startswith('<form class="resolve-form"')
     error_id = f"resolve-reason-{reported['reply'].id}-error"
-    assert f'aria-describedby="{error_id}"' in fragment and f"At most {REASON_MAX} characters." in fragment
+    assert f'aria-describedby="{error_id}"' in fragment and f"At most {REASON_MAX} characters; this has {REASON_MAX + 1}. Shorten it by 1." in fragment
     plain = client.submit(resolve_url(reported["reply"]), form)
     assert plain.status_code == 422 and "<h1>Resolve reports</h1>" in plain.get_data(as_text=True)
     assert fetch(app, Post, reported["reply"].id).hidden is False and records(app) == []

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from board.extensions import db
-from board.models import Post
+from board.models import Post, Role
 
 from .factories import make_reply, make_thread, make_user
 
@@ -127,7 +127,7 @@ def test_nul_and_invalid_utf8_in_a_query_are_400(client, query):
 
 def test_an_oversized_request_is_413_with_a_clear_message(app, client, reply):
     client.log_in(make_user(app, "reader"))
-    response = client.submit(f"/posts/{reply.id}/reply", {"body": "x" * 300_000})
+    response = client.submit(f"/posts/{reply.id}/reply", {"body": "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)})
     assert response.status_code == 413
     assert "too large" in response.get_data(as_text=True)
 
@@ -163,3 +163,45 @@ def test_client_addresses_come_from_the_proxy_only_when_configured(app_factory):
                                  "/posts/99999999999/reply"])
 def test_ids_too_large_for_the_database_are_404_not_500(client, url):
     assert client.get(url).status_code == 404
+
+
+# Private pages out of caches (ASVS 14.3.2): what a signed-in member sees is never stored by the browser.
+
+MEMBER_PAGES = ["/account/password", "/inbox", "/threads/new", "/u/{name}/bio", "/u/{name}", "/threads/{thread}", "/",
+                "/posts/{post}/reply", "/posts/{post}/report"]
+STAFF_PAGES = ["/moderation/reports", "/admin/members"]
+
+
+@pytest.mark.parametrize("url", MEMBER_PAGES + STAFF_PAGES)
+def test_a_signed_in_members_pages_are_never_stored(app, client, url):
+    admin = make_user(app, "dana", role=Role.ADMIN)
+    thread = make_thread(app, make_user(app, "erin"))
+    client.log_in(admin)
+    address = url.format(name="dana", thread=thread.id, post=thread.opening_post.id)
+    for _ in range(2):  # rendered, then (for the pages the page cache keeps) the member's kept copy
+        response = client.get(address)
+        assert response.status_code == 200, address
+        assert response.headers["Cache-Control"] == "no-store"
+    assert client.get(address, headers={"HX-Request": "true"}).headers["Cache-Control"] == "no-store"
+
+
+def test_a_visitors_pages_may_be_kept_and_revalidated(app, client):
+    thread = make_thread(app, make_user(app))
+    for url in ("/", f"/threads/{thread.id}"):
+        assert client.get(url).headers["Cache-Control"] == "no-cache"
+
+
+def test_a_members_static_files_are_still_kept_for_a_year(app, client):
+    client.log_in(make_user(app))
+    page = client.get("/").get_data(as_text=True)
+    stylesheet = re.search(r'href="(/static/app\.css\?v=[0-9a-f]+)"', page).group(1)
+    response = client.get(stylesheet)
+    response.close()  # a static file is an open file until then
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_logging_out_clears_what_the_browser_kept(app, client):
+    client.log_in(make_user(app))
+    response = client.submit("/logout")
+    assert response.status_code == 303
+    assert response.headers["Clear-Site-Data"] == '"cache", "storage"'

@@ -1,0 +1,83 @@
+"""Back after changing a page shows the page as it is now: a member who replied sees their reply, not a stale copy."""
+import pytest
+from playwright.sync_api import expect
+
+from ..factories import make_reply, make_thread, make_user
+from .conftest import htmx_settled, loads_a_new_page, log_in, stays_on_page
+
+pytestmark = pytest.mark.browser
+
+
+def a_thread_with_replies(app, replies: int = 4):
+    author = make_user(app, "essayist")
+    thread = make_thread(app, author, "On the last shot of Past Lives", film=("Past Lives", 2023))
+    for number in range(replies):
+        make_reply(app, thread.opening_post, author, f"An earlier reply, number {number + 1}.")
+    return thread
+
+
+def leave_and_come_back(page) -> None:
+    """Away to the front page by the site name, then the browser's Back button."""
+    page.get_by_role("link", name="Reelboard", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).not_to_have_text("On the last shot of Past Lives")
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("On the last shot of Past Lives")
+
+
+def test_back_after_an_in_place_reply_shows_the_reply(live_server, open_page):
+    app = live_server.app
+    thread = a_thread_with_replies(app)
+    make_user(app, "bob")
+    bob = open_page()
+    log_in(bob, "bob")
+    bob.goto(f"/threads/{thread.id}")
+    expect(bob.locator("#reply-count")).to_have_text("4 replies")
+    with stays_on_page(bob):
+        bob.get_by_label("Add a reply").fill("It was earned, every second of it.")
+        bob.get_by_role("button", name="Post reply").click()
+        expect(bob.locator("#reply-count")).to_have_text("5 replies")
+        htmx_settled(bob)
+
+    leave_and_come_back(bob)
+    expect(bob.get_by_text("It was earned, every second of it.")).to_be_visible()
+    expect(bob.locator("#reply-count")).to_have_text("5 replies")
+
+
+def test_back_after_an_in_place_vote_shows_the_vote(live_server, open_page):
+    app = live_server.app
+    thread = a_thread_with_replies(app, replies=1)
+    opening_id = thread.opening_post.id
+    make_user(app, "bob")
+    bob = open_page()
+    log_in(bob, "bob")
+    bob.goto(f"/threads/{thread.id}")
+    with stays_on_page(bob):
+        bob.locator(f"#vote-up-{opening_id}").click()
+        expect(bob.locator(f"#vote-up-{opening_id}")).to_have_attribute("aria-pressed", "true")
+        htmx_settled(bob)
+
+    leave_and_come_back(bob)
+    expect(bob.locator(f"#vote-up-{opening_id}")).to_have_attribute("aria-pressed", "true")
+    expect(bob.locator(f"#vote-{opening_id} .vote__score")).to_have_text("1 point")
+
+
+def test_back_after_a_reply_without_javascript_shows_the_reply(live_server, open_page):
+    app = live_server.app
+    thread = a_thread_with_replies(app)
+    make_user(app, "bob")
+    bob = open_page(java_script_enabled=False)
+    log_in(bob, "bob")
+    bob.goto(f"/threads/{thread.id}")
+    with loads_a_new_page(bob):
+        bob.get_by_label("Add a reply").fill("It was earned, every second of it.")
+        bob.get_by_role("button", name="Post reply").click()
+    expect(bob.locator("#reply-count")).to_have_text("5 replies")
+
+    leave_and_come_back(bob)
+    expect(bob.get_by_text("It was earned, every second of it.")).to_be_visible()
+    expect(bob.locator("#reply-count")).to_have_text("5 replies")
+    # Back once more, to the thread page as it was first opened, before the reply: it is shown as it is now too.
+    bob.go_back()
+    expect(bob).to_have_url(f"{live_server.url}/threads/{thread.id}")
+    expect(bob.locator("#reply-count")).to_have_text("5 replies")
+
