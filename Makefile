@@ -37,6 +37,31 @@ bench: install-bench wrk ## build a throwaway board, serve it as `make run` does
 bench-profile: ## the benchmark, plus py-spy profiles of the front page and the 200-reply thread page
 	$(MAKE) bench BENCH_PROFILE=1
 
+# Administration: each target works on a fresh clone (it creates .venv first) and none of them serves the board.
+# The same commands are `.venv/bin/flask --app board <command>` (README.md lists them all).
+.PHONY: setup admin remove-demo backup restore
+
+setup: install ## instance/config.py, the database schema, the demo board on an empty database (BOARD_DEMO=0: none)
+	$(FLASK) setup
+
+admin: install ## create an admin, or make a member one: make admin NAME=yourname (asks for the password)
+	@if [ -z "$(NAME)" ]; then echo "Which name? make admin NAME=yourname"; exit 2; fi
+	$(FLASK) init-db
+	$(FLASK) create-admin $(NAME)
+
+remove-demo: install ## remove the demo board: its accounts, their threads, films left empty (asks first)
+	$(FLASK) init-db
+	$(FLASK) remove-demo
+
+backup: FILE ?= instance/backups/board-$(shell date +%Y%m%d-%H%M%S).db
+backup: install ## an online backup of the SQLite database: make backup [FILE=path], by default in instance/backups/
+	mkdir -p "$(dir $(FILE))"
+	$(FLASK) backup "$(FILE)"
+
+restore: install ## put a backup back: make restore FILE=path (asks first; keeps the current database beside it)
+	@if [ -z "$(FILE)" ]; then echo "Which backup? make restore FILE=path"; exit 2; fi
+	$(FLASK) restore "$(FILE)"
+
 install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
