@@ -25,7 +25,7 @@ dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup
 	$(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
 
-test: install-test browser ## the whole suite (browser tests included) against a throwaway database per test
+test: install-test browser proxies ## the whole suite (browser tests included) against a throwaway database per test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-test ## the suite (without the browser tests) against PostgreSQL at POSTGRES_TEST_URL
@@ -36,6 +36,31 @@ bench: install-bench wrk ## build a throwaway board, serve it as `make run` does
 
 bench-profile: ## the benchmark, plus py-spy profiles of the front page and the 200-reply thread page
 	$(MAKE) bench BENCH_PROFILE=1
+
+# Administration: each target works on a fresh clone (it creates .venv first) and none of them serves the board.
+# The same commands are `.venv/bin/flask --app board <command>` (README.md lists them all).
+.PHONY: setup admin remove-demo backup restore proxies
+
+setup: install ## instance/config.py, the database schema, the demo board on an empty database (BOARD_DEMO=0: none)
+	$(FLASK) setup
+
+admin: install ## create an admin, or make a member one: make admin NAME=yourname (asks for the password)
+	@if [ -z "$(NAME)" ]; then echo "Which name? make admin NAME=yourname"; exit 2; fi
+	$(FLASK) init-db
+	$(FLASK) create-admin $(NAME)
+
+remove-demo: install ## remove the demo board: its accounts, their threads, films left empty (asks first)
+	$(FLASK) init-db
+	$(FLASK) remove-demo
+
+backup: FILE ?= instance/backups/board-$(shell date +%Y%m%d-%H%M%S).db
+backup: install ## an online backup of the SQLite database: make backup [FILE=path], by default in instance/backups/
+	mkdir -p "$(dir $(FILE))"
+	$(FLASK) backup "$(FILE)"
+
+restore: install ## put a backup back: make restore FILE=path (asks first; keeps the current database beside it)
+	@if [ -z "$(FILE)" ]; then echo "Which backup? make restore FILE=path"; exit 2; fi
+	$(FLASK) restore "$(FILE)"
 
 install: $(VENV)/.installed
 
@@ -64,6 +89,15 @@ wrk: ## the load generator for `make bench`, from Debian's packages
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
 	else \
 		echo "wrk is missing and cannot be installed here (need root and apt-get): install it, then run make bench."; exit 1; \
+	fi
+
+proxies: ## Debian's nginx and Caddy, for tests/test_docs.py's check of docs/deploy.md's examples (nginx -t, caddy validate)
+	@if { command -v nginx || [ -x /usr/sbin/nginx ]; } >/dev/null && command -v caddy >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing nginx and caddy with apt-get (the tests only check configurations with them)…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx caddy >/dev/null; \
+	else \
+		echo "nginx or caddy is missing and cannot be installed here (need root and apt-get): their tests will be skipped outside CI."; \
 	fi
 
 browser: ## Debian's Chromium for the Playwright tests (never `playwright install`: it downloads)

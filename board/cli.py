@@ -21,7 +21,7 @@ from .settings import write_instance_config
 
 
 def init_app(app) -> None:
-    for command in (init_db, create_admin, set_role, demo, setup, backup, restore):
+    for command in (init_db, create_admin, set_role, demo, remove_demo, setup, backup, restore):
         app.cli.add_command(command)
 
 
@@ -88,7 +88,32 @@ def demo():
     summary = load_demo_board(admin_password)
     click.echo(summary)
     click.secho(f"\n  Sign in as the demo admin:  username 'admin'  password '{admin_password}'", bold=True)
-    click.echo("  (printed once; change it at /account/password)\n")
+    click.echo("  (printed once; change it at /account/password)")
+    click.echo("  For a real board, create your own admin:  make admin NAME=yourname")
+    click.echo("  then remove the demo (its accounts, threads and films):  make remove-demo\n")
+
+
+@click.command("remove-demo")
+@with_appcontext
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def remove_demo(yes: bool):
+    """Remove the demo board: its six accounts, the threads they started (every reply in them) and emptied films."""
+    from .demo import DemoBoard, DemoInUse
+
+    board = DemoBoard.find()
+    if board is None:
+        click.echo("There is no demo board in this database; nothing was removed.")
+        return
+    try:
+        board.check_unused()
+    except DemoInUse as refusal:
+        raise click.ClickException(f"{refusal}; nothing was removed.") from None
+    question = f"Remove the demo accounts and their {len(board.thread_ids)} threads"
+    if board.others_replies:
+        question += f", with the {board.others_replies} replies {board.others_authors} other members wrote in them"
+    if not yes:
+        click.confirm(question + "?", abort=True)
+    click.echo(board.remove())
 
 
 @click.command("setup")

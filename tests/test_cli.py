@@ -1,4 +1,4 @@
-"""Administering from the command line: init-db, create-admin, set-role, demo, setup."""
+"""Administering from the command line: init-db, create-admin, set-role, demo, remove-demo, setup."""
 import os
 import stat
 
@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import inspect
 
 from board.extensions import db
-from board.models import ModAction, Post, Thread, User
+from board.models import Film, ModAction, Notification, Post, Role, Thread, User, Vote
 
-from .factories import make_user
+from .factories import make_thread, make_user
 
 
 @pytest.fixture
@@ -111,6 +111,8 @@ def test_demo_loads_once_into_an_empty_board(app, runner):
     result = runner.invoke(args=["demo"])
     assert result.exit_code == 0, result.output
     assert "Sign in as the demo admin:  username 'admin'  password '" in result.output
+    assert "create your own admin:  make admin NAME=yourname" in result.output
+    assert "then remove the demo (its accounts, threads and films):  make remove-demo" in result.output
     password = result.output.split("password '", 1)[1].split("'", 1)[0]
     with app.app_context():
         assert User.by_username("admin").check_password(password)
@@ -151,3 +153,99 @@ def test_setup_skips_the_demo_when_asked(app_factory, tmp_path):
     assert "Loaded the demo board" not in result.output and "Sign in" not in result.output
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count(User.id))) == 0
+
+
+# Removing the demo board ---------------------------------------------------------------------------------------------
+
+def demo_board_with_real_members(app, runner):
+    """The demo, then a real admin and member who post on the board and inside a demo thread, and a moderator's hide."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    owner = make_user(app, "owner", role=Role.ADMIN)
+    reader = make_user(app, "reader")
+    with app.app_context():
+        welcome = db.session.scalar(db.select(Thread).where(Thread.pinned.is_(True)))
+        demo_post = db.session.scalar(db.select(Post).where(Post.thread_id == welcome.id, Post.parent_id.is_not(None)))
+        welcome_id, demo_post_id = welcome.id, demo_post.id
+    own = make_thread(app, reader, title="A real thread", film=("Cléo from 5 to 7", 1962))
+    other_film = make_thread(app, reader, title="Another real thread", film=("Her", 2013))
+    client = app.test_client()
+    client.log_in(reader)
+    assert client.submit(f"/posts/{demo_post_id}/reply", {"body": "A real reply in a demo thread."}).status_code == 303
+    assert client.submit(f"/posts/{demo_post_id}/vote", {"direction": "up"}).status_code == 303
+    moderator = app.test_client()
+    moderator.log_in(owner)
+    assert moderator.submit(f"/posts/{own.opening_post.id}/reply", {"body": "A real reply to a real thread."}).status_code == 303
+    assert moderator.submit(f"/posts/{demo_post_id}/hide", {"reason": "testing the log"}).status_code == 303
+    return {"owner": owner, "reader": reader, "own": own, "other_film": other_film, "welcome_id": welcome_id}
+
+
+def counts(app) -> dict:
+    with app.app_context():
+        return {model.__name__: db.session.scalar(db.select(db.func.count()).select_from(model))
+                for model in (User, Thread, Post, Film, Vote, ModAction, Notification)}
+
+
+def test_remove_demo_removes_the_demo_accounts_threads_and_films_and_nothing_else(app, runner):
+    board = demo_board_with_real_members(app, runner)
+    result = runner.invoke(args=["remove-demo"], input="y\n")
+    assert result.exit_code == 0, result.output
+    assert "with the 1 replies 1 other members wrote in them?" in result.output
+    assert "Removed the demo board: 6 accounts" in result.output
+    with app.app_context():
+        assert sorted(user.username for user in db.session.scalars(db.select(User))) == ["owner", "reader"]
+        assert sorted(db.session.scalars(db.select(Thread.title))) == ["A real thread", "Another real thread"]
+        # The real thread's two posts and the other real thread's opening post; the reply in the demo thread went with it.
+        assert sorted(db.session.scalars(db.select(Post.body_source))) == [
+            "A real reply to a real thread.", "An opening post.", "An opening post."]
+        # Cléo stays for the real thread about it; the films only the demo used are gone.
+        assert sorted(film.title for film in db.session.scalars(db.select(Film))) == ["Cléo from 5 to 7", "Her"]
+        assert db.session.scalar(db.select(db.func.count()).select_from(Vote)) == 0
+        # The real moderator's hide stays in the public log; the demo admin's pin left with the demo admin.
+        assert [(entry.action, entry.moderator_id) for entry in db.session.scalars(db.select(ModAction))] == [
+            ("hide", board["owner"].id)]
+        assert [n.recipient_id for n in db.session.scalars(db.select(Notification))] == [board["reader"].id]
+    assert app.test_client().get(f"/threads/{board['welcome_id']}").status_code == 404
+    assert "A real thread" in app.test_client().get("/").get_data(as_text=True)
+    assert app.test_client().get("/moderation/log").status_code == 200
+    again = runner.invoke(args=["remove-demo", "--yes"])
+    assert again.exit_code == 0 and "There is no demo board in this database" in again.output
+
+
+def test_remove_demo_asks_first_and_keeps_everything_when_told_no(app, runner):
+    demo_board_with_real_members(app, runner)
+    before = counts(app)
+    result = runner.invoke(args=["remove-demo"], input="n\n")
+    assert result.exit_code != 0 and "Aborted" in result.output
+    assert counts(app) == before
+
+
+def test_remove_demo_refuses_while_the_demo_admin_is_the_only_admin(app, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    before = counts(app)
+    result = runner.invoke(args=["remove-demo", "--yes"])
+    assert result.exit_code != 0
+    assert "'admin' is the board's only admin: create your own admin first; nothing was removed." in result.output
+    assert counts(app) == before
+
+
+def test_remove_demo_refuses_when_the_demo_admin_was_put_to_real_use(app, runner):
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    make_user(app, "owner", role=Role.ADMIN)
+    with app.app_context():
+        demo_admin = User.by_username("admin")
+    make_thread(app, demo_admin, title="Written as the demo admin")
+    before = counts(app)
+    result = runner.invoke(args=["remove-demo", "--yes"])
+    assert result.exit_code != 0
+    assert "have been used: 1 posts outside the demo threads; nothing was removed." in result.output
+    assert counts(app) == before
+
+
+def test_remove_demo_leaves_a_board_that_never_had_the_demo_alone(app, runner):
+    # Real members who happen to bear demo names, but were not created by the demo (not first, not in its order).
+    for name in ["owner", "admin", "marguerite", "tomasz", "ines_r", "kenji-w", "oluwaseun"]:
+        make_user(app, name, role=Role.ADMIN if name == "owner" else Role.MEMBER)
+    before = counts(app)
+    result = runner.invoke(args=["remove-demo", "--yes"])
+    assert result.exit_code == 0 and "There is no demo board in this database; nothing was removed." in result.output
+    assert counts(app) == before
