@@ -510,6 +510,7 @@ def test_authorization_matrix_for_editing_deleting_and_history(app, client, conv
         assert htmx or response.headers["Location"] == f"/threads/{conversation['thread'].id}#post-{conversation['reply'].id}"
     else:
         assert response.status_code == status
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")  # ASVS 14.3.2
     assert measure(app, conversation) == effect
 
 

@@ -280,4 +280,6 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
     if role == "banned":
         assert "Your account is banned permanently. Reason: matrix" in response.get_data(as_text=True)
+    # What a signed-in member is sent (their page, their ban notice, a redirect) is never stored (ASVS 14.3.2).
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")
     assert measure(app, board) == effect

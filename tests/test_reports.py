@@ -524,4 +524,5 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     assert response.status_code == status
     if goes_to_login:
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")  # ASVS 14.3.2
     assert open_report_count(app, board) == effect
