@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event
 
 from .extensions import db
+from .htmx import is_htmx
 
 cache = Cache()
 GENERATION_KEY = "generation"
@@ -96,8 +97,17 @@ def reader_key() -> str | None:
 
 
 def page_key(reader: str) -> str:
-    fragment = "fragment" if request.headers.get("HX-Request") == "true" else "page"
-    return f"page:{current_generation()}:{reader}:{fragment}:{request.full_path}"
+    """Everything a kept page depends on, in one place (each part has its test in test_page_cache):
+
+    - the board's generation: renewed by every committed write (`invalidate`);
+    - whose copy: every visitor's, or one member's in one session (`reader_key`);
+    - the host it was asked for: feeds and link previews hold absolute URLs (one host when BASE_URL is set);
+    - a whole page or an htmx fragment, as the view decides (`is_htmx`: a boosted navigation wants a whole page);
+    - the path and query string.
+    Not the encoding: each entry holds the page plain and gzipped, and each response takes the one it accepts.
+    """
+    kind = "fragment" if is_htmx() else "page"
+    return f"page:{current_generation()}:{reader}:{kind}:{request.host}:{request.full_path}"
 
 
 def current_generation() -> str:

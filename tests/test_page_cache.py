@@ -275,3 +275,30 @@ def test_with_redis_unreachable_pages_are_rendered_and_writes_go_through(app_fac
     make_reply(board, thread.opening_post, make_user(board), "Still written.")
     assert "Still written." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
     assert "page cache unavailable" in caplog.text
+
+
+# What a kept page's key is made of (page_cache.page_key): each part keeps apart what differs in it.
+
+def test_a_boosted_navigation_and_an_htmx_request_are_kept_apart(client, app):
+    make_thread(app, make_user(app), body="Ozu's pillow shots.")
+    boosted = visit(client, "/search?q=pillow", **{"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)  # a boosted navigation is a whole page
+    fragment = visit(client, "/search?q=pillow", **{"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and "pillow" in fragment.get_data(as_text=True)
+    assert "<html" in visit(client, "/search?q=pillow", **{"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
+    assert {"HX-Request", "HX-Boosted"} <= set(map(str.strip, fragment.headers["Vary"].split(",")))
+
+
+def test_each_query_string_is_its_own_page(client, app):
+    make_thread(app, make_user(app), body="Ozu's pillow shots.")
+    make_thread(app, make_user(app), body="Kiarostami's cars.")
+    assert "pillow" in visit(client, "/search?q=pillow").get_data(as_text=True)
+    cars = visit(client, "/search?q=cars").get_data(as_text=True)
+    assert "Kiarostami" in cars and "pillow shots" not in cars
+
+
+def test_each_host_is_its_own_page(client, app):
+    make_thread(app, make_user(app))
+    local = visit(client, "/feeds/front.atom").get_data(as_text=True)
+    other = client.get("/feeds/front.atom", base_url="http://127.0.0.1").get_data(as_text=True)
+    assert "http://localhost/" in local and "http://localhost/" not in other and "http://127.0.0.1/" in other
