@@ -23,7 +23,7 @@ run: install ## set up instance/, migrate, load the demo board into an empty dat
 
 dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup
-	$(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
+	BOARD_SERVE_URL=http://$(BOARD_HOST):$(BOARD_PORT) $(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
 
 test: install-test browser proxies ## the whole suite (browser tests included) against a throwaway database per test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -37,6 +37,7 @@ BACKLOG = 1024  # granian's default
 # A worker asked to stop gets this long to finish its requests before it is killed: stopping always ends
 # within about this long (systemd's default stop timeout is 90 s; we promise well under 10 s).
 KILL_TIMEOUT = 5
+ALL_ADDRESSES = ("0.0.0.0", "::", "")  # serving on every address: no one name to give the board's links
 
 
 def not_the_threads_warning(record: logging.LogRecord) -> bool:
@@ -151,8 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     except PortUnavailable as refused:
         print(refused, file=sys.stderr)
         return 1
-    host = f"[{options.host}]" if ":" in options.host else options.host
-    print(f"Serving Reelboard on http://{host}:{options.port} (Ctrl-C to stop)", flush=True)
+    address = f"http://{f'[{options.host}]' if ':' in options.host else options.host}:{options.port}"
+    if options.host not in ALL_ADDRESSES:  # the board's own links name the address it serves on (settings.BASE_URL)
+        os.environ.setdefault("BOARD_SERVE_URL", address)
+    print(f"Serving Reelboard on {address} (Ctrl-C to stop)", flush=True)
     server = BoardServer(
         listener,
         interface=Interfaces.WSGI,

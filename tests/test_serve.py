@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -86,6 +87,16 @@ def healthz(port: int) -> int | None:
         return None
 
 
+def status_for_host(port: int, host: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
 def wait_until_serving(process: subprocess.Popen, port: int, log: Path, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -142,6 +153,9 @@ def test_a_second_board_on_the_port_of_a_running_one_is_refused(board_env, tmp_p
                 stop(second)
         assert_refused(second_log, port)
         assert healthz(port) == 200  # the first board still serves, alone
+        # It knows its own address (settings.BASE_URL from SERVE_URL): another host is refused, its own names answer.
+        assert status_for_host(port, f"localhost:{port}") == 200
+        assert status_for_host(port, "evil.example") == 400
     finally:
         assert stop(first) is not None, output(first_log)
 
