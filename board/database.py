@@ -1,8 +1,10 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
+import time
 from contextlib import contextmanager
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -82,6 +84,49 @@ def _note_commit(_session) -> None:
 
 
 event.listen(db.session, "after_commit", _note_commit)
+
+
+class TooSlow(Exception):
+    """Statements ran past their time budget and the database stopped them (the session was rolled back)."""
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
+PROGRESS_STEPS = 1_000  # SQLite virtual-machine instructions between two looks at the clock (~1 % overhead)
+
+
+@contextmanager
+def time_budget(milliseconds: int):
+    """Statements run inside are stopped once `milliseconds` have passed, and TooSlow raised.
+
+    PostgreSQL: SET LOCAL statement_timeout, so each statement for the rest of the transaction gets the budget
+    (a view that searches only renders afterwards). SQLite: a progress handler that interrupts the running
+    statement when the clock passes the deadline, one budget for every statement inside the block.
+    """
+    connection = db.session.connection()
+    fired = []
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(milliseconds))}")  # 0 would mean none
+    else:
+        deadline = time.monotonic() + milliseconds / 1000
+        sqlite = connection.connection.driver_connection
+
+        def past_deadline() -> bool:
+            if time.monotonic() >= deadline:
+                fired.append(True)
+                return True
+            return False
+
+        sqlite.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        yield
+    except OperationalError as error:
+        if not (fired or getattr(error.orig, "sqlstate", None) == QUERY_CANCELED):
+            raise
+        db.session.rollback()  # PostgreSQL has aborted the transaction; SQLite's statement was interrupted
+        raise TooSlow(f"stopped after {milliseconds} ms") from error
+    finally:
+        if connection.dialect.name != "postgresql":
+            sqlite.set_progress_handler(None, 0)
 
 
 class hours_since(FunctionElement):

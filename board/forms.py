@@ -4,11 +4,11 @@ from wtforms import BooleanField, DateField, SelectChoice, IntegerField, Passwor
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import (
-    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
+    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX,
+    USERNAME_PATTERN, Film, Report, utcnow
 )
 
 PASSWORD_MAX = 1024
-FIRST_FILM_YEAR = 1870
 
 
 def single_line(value):
@@ -101,6 +101,12 @@ class ThreadForm(FlaskForm):
     )
     body = markdown_body("Post")
     has_spoilers = BooleanField("Contains spoilers")
+
+    def validate_film_year(self, field):
+        """A title ending in a year ("Her (2013)") and another year in the box: which is meant can't be guessed, so ask."""
+        _, year_in_title = Film.split_year(self.film_title.data or "")
+        if year_in_title is not None and field.data != year_in_title:
+            raise ValidationError(f"The film's title ends with the year {year_in_title}: leave this empty or make them agree.")
 
 
 class ReplyForm(FlaskForm):
