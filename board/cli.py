@@ -16,7 +16,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
-from .models import PASSWORD_MIN, USERNAME_PATTERN, Role, User
+from .models import PASSWORD_MIN, USERNAME_PATTERN, BoardIdentity, Role, User
+from .page_cache import follow_database, invalidate
 from .settings import write_instance_config
 
 
@@ -99,6 +100,9 @@ def setup():
     if created:
         click.echo(f"Wrote {created} with a new random SECRET_KEY (mode 600).")
     upgrade()
+    # The board is starting, perhaps on a database replaced while it was stopped (pg_restore, a copied file):
+    # pages kept before are rendered afresh.
+    invalidate()
     if current_app.config["DEMO"]:
         demo.callback()
     sys.stdout.flush()
@@ -191,6 +195,9 @@ def restore(path: Path, yes: bool):
         click.echo(f"The database as it was is kept at {kept}.")
     click.echo(f"Restored {target} from {path} (schema revision {revision}).")
     upgrade()  # a backup from an older release is brought to this release's schema, as `make run` would
+    with db.engine.begin() as connection:
+        identity = BoardIdentity.renew(connection)  # another database now: no page kept from the old one is served
+    follow_database(identity, renew=True)
     click.echo("The database is at the current schema.")
 
 
