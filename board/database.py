@@ -1,5 +1,6 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
@@ -10,6 +11,7 @@ from sqlalchemy.types import Float
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .files import private_file
 from .security import READ_ONLY_METHODS
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -25,6 +27,15 @@ def tune_sqlite(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not engine.url.query.get("uri"):
+
+        @event.listens_for(engine, "do_connect")
+        def create_privately(_dialect, _record, _args, _params):
+            """SQLite would create the file 0644, and its -wal and -shm files like it: the board creates it 0600."""
+            path = Path(database)
+            if not path.exists() and path.parent.is_dir():
+                private_file(path)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):

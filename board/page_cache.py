@@ -33,6 +33,7 @@ from sqlalchemy import event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
 from .extensions import db
+from .files import private_directory
 from .models import BoardIdentity
 
 cache = Cache()
@@ -63,6 +64,7 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_TYPE", "FileSystemCache")
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
         app.config.setdefault("CACHE_THRESHOLD", 5_000)
+        private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
     cache.init_app(app)
     with app.app_context():
         identity = database_identity()

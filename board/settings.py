@@ -5,6 +5,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from .files import private_directory
+
 DEFAULTS = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
@@ -62,7 +64,7 @@ def write_instance_config(instance_path: str) -> Path | None:
     path = Path(instance_path) / "config.py"
     if path.exists():
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as config:
         config.write(
