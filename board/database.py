@@ -15,6 +15,7 @@ from .files import private_file
 from .security import READ_ONLY_METHODS
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READS_ONLY = "board_reads_only"  # execution option: a connection of a POST that only reads takes no write lock
 
 
 def tune_sqlite(engine: Engine) -> None:
@@ -49,7 +50,8 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() and not reads_only else "BEGIN")
 
 
 def _may_write() -> bool:

@@ -924,6 +924,24 @@ def _refuse_rewriting_history(_mapper, _connection, target):
     raise PermissionError(f"moderation records are append-only (tried to change #{target.id})")
 
 
+class RateLimitHit(db.Model):
+    """One counted attempt under a rate limit (board/limits.py), until it leaves the limit's moving window.
+
+    Kept in the board's own database when there is no Redis, so that every worker process counts one count.
+    """
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[float]  # seconds since the epoch, as the limits library counts time
+
+    __table_args__ = (
+        Index("ix_rate_limit_hits_key", "key", "expires_at"),
+        Index("ix_rate_limit_hits_expires_at", "expires_at"),
+    )
+
+
 class BoardIdentity(db.Model):
     """Which database this is: one random token, new with every new database, migration and restore.
 

@@ -10,7 +10,7 @@ from .files import private_directory
 DEFAULTS = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
-    "REDIS_URL": None,  # None: rate limits counted in each process's memory; redis://host:6379/0 shares them
+    "REDIS_URL": None,  # redis://host:6379/0: rate limits and kept pages shared by every app server (None: one machine)
     "RATE_LIMITS": {},  # replaces limits of board/limits.py by name, e.g. {"votes": "30 per minute"}
     "HTTPS": False,  # True behind TLS: cookies get the Secure flag
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the board: client addresses come from X-Forwarded-For
@@ -48,7 +48,8 @@ def load(app, test_config: dict | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Without Redis, the board's own database: every worker process of the machine counts one count.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "reelboard-database://"
 
 
 def normalise_database_url(url: str) -> str:
