@@ -42,6 +42,8 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
         now = time.time()
         with db.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
             if connection.dialect.name == "postgresql":
+                # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
                 connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
             # Gone from every window; SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting.
             expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
