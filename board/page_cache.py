@@ -16,7 +16,9 @@ Pages belong to the database they were rendered from. The database carries an id
 token, new with every new database, migration and restore), and the cache records the identity its pages were
 rendered under. A migration or a restore renews both and the generation at once; each process, as it starts,
 compares the two and renews the generation if they differ — so a database file deleted and created again, or
-replaced by hand, never meets pages of the old one. That check costs one query per process, none per request.
+replaced by hand, never meets pages of the old one. That check costs two statements as a process starts, none per
+request. `flask setup` (run by `make run`) renews the generation too, for a database restored with the same identity
+(pg_restore of a recent dump).
 
 A cached page carries an ETag; a browser that sends it back gets a 304 without a body.
 """
