@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -934,7 +935,7 @@ class RateLimitHit(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(255))
-    expires_at: Mapped[float]  # seconds since the epoch, as the limits library counts time
+    expires_at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, as the limits library counts time
 
     __table_args__ = (
         Index("ix_rate_limit_hits_key", "key", "expires_at"),

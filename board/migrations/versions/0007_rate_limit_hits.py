@@ -18,7 +18,7 @@ def upgrade():
         "rate_limit_hits",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False),
+        sa.Column("expires_at", sa.Double(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rate_limit_hits")),
     )
     op.create_index("ix_rate_limit_hits_key", "rate_limit_hits", ["key", "expires_at"])
