@@ -1,6 +1,7 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
 import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
@@ -12,9 +13,11 @@ from sqlalchemy.types import Float
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .files import private_file
 from .security import READ_ONLY_METHODS
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READS_ONLY = "board_reads_only"  # execution option: a connection of a POST that only reads takes no write lock
 
 
 def tune_sqlite(engine: Engine) -> None:
@@ -27,6 +30,15 @@ def tune_sqlite(engine: Engine) -> None:
     """
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not engine.url.query.get("uri"):
+
+        @event.listens_for(engine, "do_connect")
+        def create_privately(_dialect, _record, _args, _params):
+            """SQLite would create the file 0644, and its -wal and -shm files like it: the board creates it 0600."""
+            path = Path(database)
+            if not path.exists() and path.parent.is_dir():
+                private_file(path)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
@@ -40,7 +52,8 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        reads_only = connection.get_execution_options().get(READS_ONLY, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() and not reads_only else "BEGIN")
 
 
 def _may_write() -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -969,3 +970,51 @@ class ModAction(db.Model):
 @event.listens_for(ModAction, "before_delete")
 def _refuse_rewriting_history(_mapper, _connection, target):
     raise PermissionError(f"moderation records are append-only (tried to change #{target.id})")
+
+
+class RateLimitHit(db.Model):
+    """One counted attempt under a rate limit (board/limits.py), until it leaves the limit's moving window.
+
+    Kept in the board's own database when there is no Redis, so that every worker process counts one count.
+    """
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, as the limits library counts time
+
+    __table_args__ = (
+        Index("ix_rate_limit_hits_key", "key", "expires_at"),
+        Index("ix_rate_limit_hits_expires_at", "expires_at"),
+    )
+
+
+class BoardIdentity(db.Model):
+    """Which database this is: one random token, new with every new database, migration and restore.
+
+    Kept pages belong to the database they were rendered from; the page cache compares this token with the one its
+    pages were rendered under (board/page_cache.py), so pages never outlive the database under them.
+    """
+
+    __tablename__ = "board_identity"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    @classmethod
+    def renew(cls, connection) -> str:
+        """A new identity for the database behind `connection` (in its transaction): the old one is gone."""
+        token = secrets.token_hex(16)
+        connection.execute(cls.__table__.delete())
+        connection.execute(cls.__table__.insert().values(token=token))
+        return token
+
+    @classmethod
+    def of(cls, connection) -> str | None:
+        return connection.scalar(select(cls.token).limit(1))
+
+
+@event.listens_for(BoardIdentity.__table__, "after_create")
+def _new_database(table, connection, **_kw) -> None:
+    """A database built by `db.create_all()` gets its identity as a migrated one does."""
+    BoardIdentity.renew(connection)

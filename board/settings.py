@@ -6,10 +6,12 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .files import private_directory
+
 DEFAULTS = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
-    "REDIS_URL": None,  # None: rate limits counted in each process's memory; redis://host:6379/0 shares them
+    "REDIS_URL": None,  # redis://host:6379/0: rate limits and kept pages shared by every app server (None: one machine)
     "RATE_LIMITS": {},  # replaces limits of board/limits.py by name, e.g. {"votes": "30 per minute"}
     # The board's public address, e.g. "https://films.example": absolute links (feeds, link previews) use it, and a
     # request naming any other host is refused (400). Required behind a proxy. `make run` serves at SERVE_URL.
@@ -54,7 +56,8 @@ def load(app, test_config: dict | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Without Redis, the board's own database: every worker process of the machine counts one count.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "reelboard-database://"
     app.config["BASE_URL"] = app.config["BASE_URL"] or app.config["SERVE_URL"]
     if app.config["BASE_URL"]:
         pin_host(app, app.config["BASE_URL"])
@@ -89,7 +92,7 @@ def write_instance_config(instance_path: str) -> Path | None:
     path = Path(instance_path) / "config.py"
     if path.exists():
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as config:
         config.write(
