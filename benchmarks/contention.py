@@ -13,12 +13,14 @@ DROPPED and created again).
 import argparse
 import multiprocessing
 import re
-import statistics
+import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from pathlib import Path
+
+from board.serve import GIL_SWITCH_INTERVAL
 
 PASSWORD = "contention password"
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -64,8 +66,9 @@ def log_in(client, username: str) -> str:
     return CSRF_PATTERN.search(client.get("/login").get_data(as_text=True)).group(1)
 
 
-def worker(database_url, cache_dir, plan, usernames, phases, seconds, ready, go, results) -> None:
+def worker(database_url, cache_dir, plan, usernames, phases, seconds, switch_interval, ready, go, results) -> None:
     """One process: a thread per member; each phase starts for every process at the same moment."""
+    sys.setswitchinterval(switch_interval)
     app = board(database_url, cache_dir)
     clients = []
     for username in usernames:
@@ -141,6 +144,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--phases", default="vote,reply,mixed")
+    parser.add_argument("--switch-interval", type=float, default=GIL_SWITCH_INTERVAL,
+                        help="the GIL's switch interval in the workers (default: make run's)")
     parser.add_argument("--database", help="postgresql://… (its tables are dropped); default: a throwaway SQLite file")
     options = parser.parse_args()
     phases = options.phases.split(",")
@@ -154,6 +159,7 @@ def main() -> int:
         processes = [
             spawn.Process(target=worker, args=(database_url, cache_dir, plan,
                                                plan["writers"][index::options.processes], phases, options.seconds,
+                                               options.switch_interval,
                                                ready, go, results))
             for index in range(options.processes)
         ]
@@ -161,6 +167,7 @@ def main() -> int:
             process.start()
         acknowledged_replies = 0
         print(f"{options.processes} processes × {options.threads} threads, {options.seconds:g} s per phase, "
+              f"GIL switch interval {options.switch_interval * 1000:g} ms, "
               f"{'SQLite' if database_url.startswith('sqlite') else 'PostgreSQL'}")
         for phase in phases:
             ready.wait()
