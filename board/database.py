@@ -1,4 +1,5 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
+import os
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,18 +16,21 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 from .files import private_file
 from .security import READ_ONLY_METHODS
+from .write_queue import QueuedConnection, WriterQueue
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READS_ONLY = "board_reads_only"  # execution option: a connection of a POST that only reads takes no write lock
 
 
 def tune_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and write transactions that take the lock up front.
+    """WAL, foreign keys, a busy timeout, and write transactions that queue for the lock and take it up front.
 
     pysqlite's own BEGIN handling is switched off so SQLAlchemy controls transactions.
     A request that may write (any non-GET) starts with BEGIN IMMEDIATE: it waits its turn
-    for the write lock (up to the busy timeout) instead of failing with "database is locked"
-    when a read transaction later tries to upgrade to a write behind another writer.
+    for the write lock instead of failing with "database is locked" when a read transaction
+    later tries to upgrade to a write behind another writer. It waits in the writer queue
+    (board/write_queue.py), which wakes it as soon as the lock is free; SQLite's busy timeout
+    is the backstop for writers outside the board.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -40,8 +44,15 @@ def tune_sqlite(engine: Engine) -> None:
             if not path.exists() and path.parent.is_dir():
                 private_file(path)
 
+    queue = WriterQueue(writer_lock_path(engine.url.database), SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    @event.listens_for(engine, "do_connect")
+    def queued_connections(_dialect, _record, _cargs, cparams):
+        cparams["factory"] = QueuedConnection
+
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
+        dbapi_connection.writer_queue = queue
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -52,8 +63,23 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        reads_only = connection.get_execution_options().get(READS_ONLY, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() and not reads_only else "BEGIN")
+        if not _may_write() or connection.get_execution_options().get(READS_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.take_turn()  # given back by its COMMIT, ROLLBACK or close, whichever comes first
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.end_turn()
+            raise
+
+
+def writer_lock_path(database: str | None) -> str | None:
+    """The writer queue's lock file beside a database file ("board.db" → "board.db-writers"); None in memory."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + "-writers"
 
 
 def _may_write() -> bool:

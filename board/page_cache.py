@@ -34,6 +34,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import event, inspect
 from sqlalchemy.exc import SQLAlchemyError
 
+from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
@@ -160,7 +161,7 @@ def database_identity() -> str | None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
         return None  # not created yet (`flask setup` is about to): connecting would create an empty file
     try:
-        with db.engine.connect() as connection:
+        with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:  # no write lock to read it
             if not inspect(connection).has_table(BoardIdentity.__tablename__):
                 return None
             return BoardIdentity.of(connection)

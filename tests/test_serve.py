@@ -166,3 +166,13 @@ def assert_refused(log: Path, port: int) -> None:
     assert errors == [f"Port {port} on 127.0.0.1 is taken (another Reelboard or another program listens there): "
                       f"choose another with BOARD_PORT=…, e.g. BOARD_PORT={port + 1} make run"], output(log)
     assert "Serving" not in log.read_text()
+
+
+def test_a_worker_loads_the_board_with_a_short_gil_switch_interval(board_env):
+    """What granian loads in each worker (serve.TARGET) hands the GIL on within 0.5 ms, not Python's 5 ms."""
+    loads = ("import importlib, sys; from board import serve; module, name = serve.TARGET.split(':'); "
+             "getattr(importlib.import_module(module), name)(); print(sys.getswitchinterval())")
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", loads], cwd=ROOT, env=board_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) == 0.0005
