@@ -544,6 +544,10 @@ class Post(db.Model):
             )
         )
         if duplicate is not None:
+            # Answered as the first submission was: the caller renders the reply with its author and parent,
+            # both lazy="raise", so give it the ones a new reply gets (the same rows: no query).
+            set_committed_value(duplicate, "author", author)
+            set_committed_value(duplicate, "parent", parent)
             return duplicate
         reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
         reply.set_body(body)
