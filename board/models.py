@@ -34,7 +34,7 @@ from .database import hours_since
 from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 PASSWORD_MIN = 10
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
