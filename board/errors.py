@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException, SecurityError, TooManyRequests
 from .extensions import db
 from .htmx import is_htmx
 from .limits import seconds_until_retry
+from .logs import refused_request
 
 FRIENDLY_MESSAGES = {
     400: "The request could not be understood.",
@@ -33,6 +34,7 @@ def refuse_other_host(error: SecurityError):
 
 def render_http_error(error: HTTPException):
     code = error.code or 500
+    refused_request(error)
     if code >= 500:
         db.session.rollback()  # a failed transaction must not break the error page's own queries
     # Werkzeug's default descriptions are generic; ours or the one a view passed to abort() are clearer.

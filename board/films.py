@@ -10,7 +10,7 @@ from wtforms.validators import DataRequired, Length
 
 from .access import moderator_required
 from .extensions import db
-from .forms import ThreadForm, single_line
+from .forms import ThreadForm, VisibleText, single_line
 from .htmx import form_again, is_htmx
 from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, ModAction, Post, Thread, normalise_film_title, utcnow
 from .page_cache import shared_page
@@ -27,7 +27,7 @@ class RenameFilmForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[DataRequired("Give the film a title."), Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters.")],
+        validators=[DataRequired("Give the film a title."), VisibleText(), Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters.")],
     )
     year = ThreadForm.film_year
 

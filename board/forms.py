@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .characters import refused_character
 from .models import (
     BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX,
     USERNAME_PATTERN, Film, Report, utcnow
@@ -42,6 +43,21 @@ class CharacterLimit:
         length = len(field.data or "")
         if length > self.limit:
             raise ValidationError(f"At most {self.limit:,} characters; this has {length:,}. Shorten it by {length - self.limit:,}.")
+
+
+class VisibleText:
+    """Only characters a reader sees: no bidi controls, zero-width or control characters, no towers of combining marks.
+
+    The one rule (board/characters.py) for every name and reason a member types that others read as plain text.
+    """
+
+    def __init__(self, newlines: bool = False):
+        self.newlines = newlines
+
+    def __call__(self, form, field):
+        problem = refused_character(field.data or "", newlines=self.newlines)
+        if problem:
+            raise ValidationError(f"This {problem}: type it again without it.")
 
 
 def markdown_body(label: str) -> TextAreaField:
@@ -85,13 +101,14 @@ class ThreadForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[DataRequired("Give the thread a title."), CharacterLimit(TITLE_MAX)],
+        validators=[DataRequired("Give the thread a title."), VisibleText(), CharacterLimit(TITLE_MAX)],
     )
     film_title = StringField(
         "Film",
         filters=[single_line],
         validators=[
             DataRequired("Which film is it about?"),
+            VisibleText(),
             CharacterLimit(FILM_TITLE_MAX),
         ],
     )
@@ -117,7 +134,7 @@ class HideForm(FlaskForm):
     reason = StringField(
         "Reason (optional)",
         filters=[single_line],
-        validators=[Optional(), CharacterLimit(REASON_MAX)],
+        validators=[Optional(), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
 
@@ -137,7 +154,7 @@ class BanForm(FlaskForm):
     reason = StringField(
         "Reason",
         filters=[single_line],
-        validators=[DataRequired("Say why: the member will see it."), CharacterLimit(REASON_MAX)],
+        validators=[DataRequired("Say why: the member will see it."), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
     @property
@@ -165,7 +182,7 @@ class ReportForm(FlaskForm):
     details = TextAreaField(
         "Details",
         filters=[unix_newlines, trimmed],
-        validators=[CharacterLimit(REPORT_DETAILS_MAX)],
+        validators=[VisibleText(newlines=True), CharacterLimit(REPORT_DETAILS_MAX)],
     )
 
     def validate_details(self, field):
@@ -177,7 +194,7 @@ class ResolveForm(FlaskForm):
     reason = StringField(
         "Reason (optional, shown publicly)",
         filters=[single_line],
-        validators=[Optional(), CharacterLimit(REASON_MAX)],
+        validators=[Optional(), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
 

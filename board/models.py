@@ -35,7 +35,7 @@ from .database import hours_since
 from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 PASSWORD_MIN = 10
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
@@ -592,6 +592,10 @@ class Post(db.Model):
             )
         )
         if duplicate is not None:
+            # Answered as the first submission was: the caller renders the reply with its author and parent,
+            # both lazy="raise", so give it the ones a new reply gets (the same rows: no query).
+            set_committed_value(duplicate, "author", author)
+            set_committed_value(duplicate, "parent", parent)
             return duplicate
         reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
         reply.set_body(body)

@@ -114,9 +114,9 @@ def test_an_old_slug_redirects_permanently_and_an_unknown_one_is_404(app, client
 
 def test_the_film_is_linked_from_thread_rows_and_the_thread_page(app, client):
     thread = make_thread(app, make_user(app), "Linked", film=("Cléo from 5 to 7", 1962))
-    link = '<a class="film" href="/films/cleo-from-5-to-7-1962">Cléo from 5 to 7 (1962)</a>'
+    link = '<a class="film" href="/films/cleo-from-5-to-7-1962"><bdi>Cléo from 5 to 7 (1962)</bdi></a>'
     assert link in client.get("/").get_data(as_text=True)
-    assert '<a href="/films/cleo-from-5-to-7-1962">Cléo from 5 to 7 (1962)</a>' in client.get(
+    assert '<a href="/films/cleo-from-5-to-7-1962"><bdi>Cléo from 5 to 7 (1962)</bdi></a>' in client.get(
         f"/threads/{thread.id}"
     ).get_data(as_text=True)
 

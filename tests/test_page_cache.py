@@ -72,7 +72,7 @@ def test_a_hidden_post_leaves_the_cached_page_at_once(client, other_client, app)
     assert other_client.submit(f"/posts/{reply.id}/hide", {"reason": "Spam"}).status_code == 303
     page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
     assert "cheap watches" not in page
-    assert "Hidden by moderators: Spam." in page
+    assert "Hidden by moderators: <bdi>Spam</bdi>." in page
 
 
 def test_a_write_in_another_worker_reaches_this_workers_visitors(app, database_url):
