@@ -5,9 +5,11 @@ synthetic content as `make bench`), turns the page cache off, and times the thre
 with the CPU clock of this thread (time.thread_time: no waiting, no other processes). It prints median and p90 over
 RUNS requests after WARMUP; `uncached_render()` returns the same figures for `make bench`.
 
-Environment (optional): BENCH_RENDER_RUNS (50), BENCH_RENDER_WARMUP (10), BENCH_DATABASE_URL (a PostgreSQL
+Environment (optional): BENCH_RENDER_RUNS (50), BENCH_RENDER_WARMUP (10), BENCH_RENDER_FREEZE (1: gc.freeze() after
+the app is built, as board/serve.py does; 0: not), BENCH_DATABASE_URL (a PostgreSQL
 database to build and measure instead of SQLite: its public schema is DROPPED).
 """
+import gc
 import os
 import statistics
 import sys
@@ -36,9 +38,13 @@ def built_board(database_url: str | None = None):
 
 
 def measuring_app(database_url: str):
-    """The board as `make run` configures it, but every visitor's page rendered afresh (no page cache)."""
-    return create_app({"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "DEMO": False,
-                       "PAGE_CACHE_SECONDS": 0})
+    """The board as `make run` configures it, but every visitor's page rendered afresh (no page cache); frozen out
+    of the garbage collector's sight as board/serve.py does in each worker (BENCH_RENDER_FREEZE=0: not)."""
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "DEMO": False,
+                      "PAGE_CACHE_SECONDS": 0})
+    if os.environ.get("BENCH_RENDER_FREEZE", "1") != "0":
+        gc.freeze()
+    return app
 
 
 def logged_in_client(app, landmarks: Landmarks):
