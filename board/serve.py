@@ -20,6 +20,7 @@ Two things granian 2.8's own command line gets wrong for us, both fixed here thr
 """
 import argparse
 import errno
+import gc
 import logging
 import os
 import signal
@@ -37,20 +38,26 @@ BACKLOG = 1024  # granian's default
 # A worker asked to stop gets this long to finish its requests before it is killed: stopping always ends
 # within about this long (systemd's default stop timeout is 90 s; we promise well under 10 s).
 KILL_TIMEOUT = 5
-ALL_ADDRESSES = ("0.0.0.0", "::", "")
+ALL_ADDRESSES = ("0.0.0.0", "::", "")  # serving on every address: no one name to give the board's links
 # How long a worker thread may run Python before a waiting thread gets the GIL (Python's default: 5 ms). A request
 # holding the database's write lock (or a PostgreSQL row lock) gives up the GIL at each statement and must win it
 # back from the threads rendering pages: at 5 ms a turn its few statements hold the lock for tens of milliseconds
 # and every other writer waits. At 0.5 ms votes under contention doubled (benchmarks/contention.py).
-GIL_SWITCH_INTERVAL = 0.0005  # serving on every address: no one name to give the board's links
+GIL_SWITCH_INTERVAL = 0.0005
 
 
 def worker_board():
-    """The board as each worker process loads it, its threads handing the GIL on sooner (GIL_SWITCH_INTERVAL)."""
+    """The board as each granian worker serves it: its threads handing the GIL on sooner, and once built, frozen.
+
+    gc.freeze(): modules, routes, compiled templates and the ORM's mappings live as long as the worker; frozen, the
+    collector's full collections (one every few dozen requests) stop walking them each time (benchmarks/render.py).
+    """
     from board import create_app
 
     sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-    return create_app()
+    app = create_app()
+    gc.freeze()
+    return app
 
 
 def not_the_threads_warning(record: logging.LogRecord) -> bool:
