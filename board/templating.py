@@ -1,8 +1,10 @@
 """What every template can use: the viewer, relative times, and the htmx configuration."""
 import json
 from datetime import datetime
+from functools import cached_property
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, g, has_request_context, request, url_for
+from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
 from .forms import BAN_TERMS, ROLE_CHOICES
@@ -36,7 +38,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["ago"] = time_ago
     app.jinja_env.filters["isoformat"] = lambda moment: moment.isoformat(timespec="seconds") + "Z"
     app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES,
-                                 url_for=url_for_by_pattern, absolute_url=absolute_url)
+                                 url_for=url_for_by_pattern, absolute_url=absolute_url,
+                                 post_links=post_links)
     # The member (or visitor) object itself, not the current_user proxy: a thread page asks it hundreds of questions.
     app.context_processor(lambda: {"viewer": current_user._get_current_object()})
 
@@ -66,6 +69,58 @@ def url_for_by_pattern(endpoint: str, **values) -> str:
     if pattern is None:
         return url_for(endpoint, **values)
     return f"{pattern[0]}{value}{pattern[1]}"
+
+
+class PostLinks:
+    """The links and the CSRF token in posts' HTML (templates/posts/_macros.html), cheap for a page of hundreds.
+
+    Each route's URL is built once per request with url_for (a sentinel id, then split) and filled in for every
+    post after that; a member's profile URL once per member. The CSRF token is asked for once, and only when a form
+    needs it: a visitor's page never starts a session.
+    """
+
+    def __init__(self) -> None:
+        self._patterns: dict[tuple, list[str] | None] = {}
+        self._profiles: dict[str, str] = {}
+
+    def _fill(self, endpoint: str, name: str, value: int, **fixed) -> str:
+        key = (endpoint, name, *fixed.values())
+        pattern = self._patterns.get(key, False)
+        if pattern is False:
+            pattern = url_for(endpoint, **fixed, **{name: ID_SENTINEL}).split(str(ID_SENTINEL))
+            self._patterns[key] = pattern = pattern if len(pattern) == 2 else None  # the sentinel's digits twice: no
+        if pattern is None:
+            return url_for(endpoint, **fixed, **{name: value})
+        return f"{pattern[0]}{int(value)}{pattern[1]}"
+
+    def post(self, endpoint: str, post_id: int) -> str:
+        """url_for(endpoint, post_id=post_id)."""
+        return self._fill(endpoint, "post_id", post_id)
+
+    def focus(self, thread_id: int, post_id: int) -> str:
+        """The focused view of a reply's branch."""
+        return self._fill("reading.focus", "post_id", post_id, thread_id=thread_id)
+
+    def profile(self, username: str) -> str:
+        url = self._profiles.get(username)
+        if url is None:
+            url = self._profiles[username] = url_for("members.profile", name=username)
+        return url
+
+    @cached_property
+    def login(self) -> str:
+        return url_for("auth.login")
+
+    @cached_property
+    def csrf_token(self) -> str:
+        return generate_csrf()
+
+
+def post_links() -> PostLinks:
+    """This request's PostLinks."""
+    if "post_links" not in g:
+        g.post_links = PostLinks()
+    return g.post_links
 
 
 def absolute_url(endpoint: str, **values) -> str:
