@@ -9,9 +9,10 @@ the database ranks the top-level replies, keeps the page's, and counts what lies
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask import current_app, url_for
-from sqlalchemy import Float, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select
 from sqlalchemy.orm import aliased, contains_eager, defer
 
 from .extensions import db
@@ -140,7 +141,8 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     in the database, in the sort's order) and their replies down to the cut, each reply at the cut with how many
     replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
     root, size = thread.opening_post, per_page()
-    rows = db.session.execute(page_statement(thread.id, root.id, sort, (page - 1) * size + 1, page * size)).all()
+    rows = db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
+                                                     "first": (page - 1) * size + 1, "last": page * size}).all()
     if not rows and page != 1:
         return None
     top_count = rows[0].top_count if rows else 0
@@ -150,14 +152,19 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     return reading_of(root, sort, shown, ReplyPage(page, max(1, math.ceil(top_count / size))), continued, newest_id)
 
 
-def page_statement(thread_id: int, opening_id: int, sort: str, first: int, last: int):
+@cache
+def page_statement(sort: str):
     """The SELECT of read_page: each Post of the page (with its author), in path order, with the replies beyond the
-    cut under it (or None), the number of top-level replies and the thread's newest post id.
+    cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
+    when it runs (thread_id, opening_id, and the positions first to last of the page's top-level replies): built
+    once per sort, as building it (aliases, subqueries) cost more CPU than the database took to run it.
 
     Paths have fixed-width segments, so a post's top-level ancestor is its path's first two segments and its depth
     is in its length: the thread's (thread_id, path) index alone says which rows belong to the page, and the
     thread's rows are read once (the ranked top-level replies are a small list looked up, not a join)."""
     top_length, cut_length = 2 * SEGMENT, (CONTINUE_DEPTH + 1) * SEGMENT
+    thread_id, opening_id = bindparam("thread_id", type_=Integer), bindparam("opening_id", type_=Integer)
+    first, last = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
     ranked, deeper, counted, newest = aliased(Post), aliased(Post), aliased(Post), aliased(Post)
     tops = (
         select(ranked.path, func.row_number().over(order_by=sibling_order(sort, ranked)).label("position"))
