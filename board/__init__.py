@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import assets, cli, errors, limits, logs, page_cache, security, settings, spoilers, templating
+from . import assets, cli, errors, limits, logs, page_cache, post_html, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     page_cache.init_app(app)  # after the limits: a limited request is refused before a cached page is served
 
     templating.init_app(app)
+    post_html.init_app(app)
     spoilers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

@@ -1,4 +1,5 @@
 """What every template can use: the viewer, relative times, and the htmx configuration."""
+import copy
 import json
 from datetime import datetime
 from functools import cached_property
@@ -114,6 +115,12 @@ class PostLinks:
     @cached_property
     def csrf_token(self) -> str:
         return generate_csrf()
+
+    def with_csrf_token(self, token: str) -> "PostLinks":
+        """The same links with another token in the forms (board/post_html.py keeps HTML with a marker there)."""
+        links = copy.copy(self)
+        links.__dict__["csrf_token"] = token
+        return links
 
 
 def post_links() -> PostLinks:
