@@ -5,7 +5,8 @@ not depend on who they are, so each page is rendered once for all of them. A mem
 votes, their own posts' tools and their session's CSRF token, so a member's copy is kept for that member
 (and that session) only: it answers their reloads, back-and-forth navigation and revalidations until the
 next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
-one machine, or Redis when REDIS_URL is set (several app servers).
+one machine, kept within PAGE_CACHE_MAX_BYTES (board/file_cache.py), or Redis when REDIS_URL is set (several app
+servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag versions after a day, locks after 10 s.
 
 Invalidation is by dependency tag. Each kept page depends on a few tags, named from its URL before it is rendered
 (`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
@@ -99,11 +100,9 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_REDIS_URL", redis_url)
         app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     else:
-        app.config.setdefault("CACHE_TYPE", "FileSystemCache")
+        app.config.setdefault("CACHE_TYPE", "board.file_cache.BoundedFileCache")  # within PAGE_CACHE_MAX_BYTES
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
-        app.config.setdefault("CACHE_THRESHOLD", 5_000)
         private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
-        private_directory(f"{app.config['CACHE_DIR']}.locks")  # one file per page being rendered (`FileLock`)
     cache.init_app(app)
     with app.app_context():
         identity = database_identity()
@@ -351,10 +350,13 @@ class RedisLock:
 
 
 class FileLock:
-    """A file created with O_EXCL beside the cache directory: taken by one worker of the machine."""
+    """A file created with O_EXCL in the cache directory: taken by one worker of the machine.
+
+    (Among the kept pages: if the size budget drops it, a second reader renders too, nothing worse.)
+    """
 
     def __init__(self, name: str):
-        self.path = lock_directory() / name
+        self.path = Path(current_app.config["CACHE_DIR"]) / f"{name}.lock"
 
     def acquire(self) -> bool:
         for _attempt in range(2):
@@ -378,10 +380,6 @@ class FileLock:
 
     def release(self) -> None:
         self.path.unlink(missing_ok=True)
-
-
-def lock_directory() -> Path:
-    return Path(f"{current_app.config['CACHE_DIR']}.locks")  # beside, not in, the directory of kept pages
 
 
 # Writes: each committed write renews the tags of what it changed (an ORM flush, or a statement through the session).

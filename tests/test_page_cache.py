@@ -474,3 +474,21 @@ def test_concurrent_misses_of_one_page_render_it_once(app_factory, database_url,
     assert len(renders) == 1 and [response.status_code for response in responses] == [200] * 6
     assert "A reply renews it" in visit(clients[0], url).get_data(as_text=True)
     dispose(second)
+
+
+def directory_bytes(path) -> int:
+    return sum(file.stat().st_size for file in Path(path).iterdir() if file.is_file())
+
+
+def test_the_cache_directory_stays_within_page_cache_max_bytes(app_factory):
+    board = app_factory(PAGE_CACHE_MAX_BYTES=100_000)
+    make_thread(board, make_user(board), body="Ozu's pillow shots. " * 200)
+    visitor, sizes = board.test_client(), []
+    for number in range(40):  # each query string its own page: well over the budget in all
+        visit(visitor, f"/?from={number}")
+        sizes.append(directory_bytes(board.config["CACHE_DIR"]))
+    assert max(sizes) <= 100_000
+    assert sizes[-1] < max(sizes)  # the oldest pages were dropped to make room
+    with renders_of("threads/index.html", board) as renders:
+        visit(visitor, "/?from=39")
+    assert renders == []  # the newest page is still kept
