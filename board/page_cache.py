@@ -10,7 +10,8 @@ servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag version
 
 Invalidation is by dependency tag. Each kept page depends on a few tags, named from its URL before it is rendered
 (`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
-and feed; "listing" for the front page, the film index, search, a member's profile and the front feed), plus "all"
+and feed; "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
+"listing" for the public moderation log), plus "all"
 for every page and "members" for a member's own copy. Each tag has a version (a random token) in the cache; an entry
 records the versions it was rendered under and is valid while they are all unchanged: the entry and the versions
 come back in one round trip (get_many). A committed write renews the versions of the tags of what it changed, learnt
@@ -60,6 +61,7 @@ DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database 
 GENERATION_SECONDS = 86_400  # a tag version's life; if it lapses, the next reader starts a new one (its pages are stale)
 EVERY_PAGE = "all"  # a tag every page depends on: `invalidate` renews it
 LISTING = "listing"  # the pages that list threads and posts across the board: front page, film index, search, profiles
+MODERATION_LOG = "modlog"  # the public moderation log: renewed by every ModAction
 MEMBERS = "members"  # every member's own copy: their votes, inbox and queue badges change with any write
 LOCK_SECONDS = 10  # a render that takes longer lets the next reader render too
 LOCK_WAIT_SECONDS = 2.0  # how long a reader with no previous copy waits for another's render before rendering itself
@@ -88,6 +90,11 @@ def thread_tags(args: dict) -> list[str]:
 def film_tags(args: dict) -> list[str]:
     """A film's page and feed (kept under its own slug only: an alias redirects): renewed by a write to its threads."""
     return [f"film:{args['slug']}"]
+
+
+def moderation_log_tags(_args: dict) -> list[str]:
+    """The public log: renewed by a new record, and by what renames its targets (a thread's title renews "listing")."""
+    return [MODERATION_LOG, LISTING]
 
 
 def init_app(app) -> None:
@@ -387,7 +394,7 @@ class FileLock:
 # COMMIT, while the session may still read (a post's thread, a thread's film), and renewed right after it.
 
 UNSEEN_TABLES = {Notification.__tablename__, Report.__tablename__}  # shown only in members' own copies
-TABLE_TAGS = {ModAction.__tablename__: ["modlog"]}
+TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
 

@@ -492,3 +492,15 @@ def test_the_cache_directory_stays_within_page_cache_max_bytes(app_factory):
     with renders_of("threads/index.html", board) as renders:
         visit(visitor, "/?from=39")
     assert renders == []  # the newest page is still kept
+
+
+def test_the_moderation_log_is_kept_and_shows_a_hide_at_once(client, other_client, app, count_queries):
+    thread = make_thread(app, make_user(app))
+    reply = make_reply(app, thread.opening_post, make_user(app), "Buy cheap watches at example.test")
+    visit(client, "/moderation/log")
+    with count_queries() as counter:
+        assert "Spam, plainly" not in visit(client, "/moderation/log").get_data(as_text=True)
+    assert counter.count == 0
+    other_client.log_in(make_user(app, role=Role.MODERATOR))
+    assert other_client.submit(f"/posts/{reply.id}/hide", {"reason": "Spam, plainly"}).status_code == 303
+    assert "Spam, plainly" in visit(client, "/moderation/log").get_data(as_text=True)
