@@ -417,14 +417,14 @@ def note_record(session, record, new: bool) -> None:
     writes = noted(session)
     writes["tags"].add(MEMBERS)
     if isinstance(record, Post):
-        writes["threads"].add(record.thread_id)
+        writes["threads"].add(column(record, "thread_id"))
     elif isinstance(record, (Vote, PostRevision)):
-        writes["posts"].add(record.post_id)
+        writes["posts"].add(column(record, "post_id"))
     elif isinstance(record, Thread):
-        writes["threads"].add(record.id)
-        writes["films"].update([record.film_id, *inspect(record).attrs.film_id.history.deleted])
+        writes["threads"].add(column(record, "id"))
+        writes["films"].update([column(record, "film_id"), *inspect(record).attrs.film_id.history.deleted])
     elif isinstance(record, Film) and new:
-        writes["films"].add(record.id)
+        writes["films"].add(column(record, "id"))
     elif isinstance(record, User) and record not in session.deleted:
         changed = {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
         if new or changed <= SESSION_ONLY | BIO:
@@ -435,6 +435,16 @@ def note_record(session, record, new: bool) -> None:
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
     elif not isinstance(record, (Notification, Report)):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
+
+
+def column(record, name: str):
+    """A column's value as the flush left it, read without a load (a deleted row cannot be loaded); None if unknown."""
+    state = inspect(record)
+    if name == "id" and state.identity is not None:
+        return state.identity[0]
+    if name not in state.dict and record not in state.session.deleted:
+        return getattr(record, name)  # expired since the last commit: loaded again
+    return state.dict.get(name)
 
 
 def _note_statement(state) -> None:
@@ -480,16 +490,21 @@ def resolve(session) -> None:
     if writes is None:
         return
     tags, posts, threads, films = writes["tags"], writes["posts"], writes["threads"], writes["films"]
+    for references in (posts, threads, films):
+        if None in references:  # a row whose post, thread or film could not be read: unsure what it showed
+            references.discard(None)
+            tags.add(EVERY_PAGE)
+    if not (posts or threads or films):
+        return
     connection = session.connection()  # no autoflush: this may run inside a flush
     if posts:
         found = dict(connection.execute(select(Post.id, Post.thread_id).where(Post.id.in_(posts))).all())
         threads.update(found.values())
         tags.update([EVERY_PAGE] if set(posts) - set(found) else [])  # deleted by a statement: unsure what it showed
         posts.clear()
-    threads.discard(None)
     if threads:
-        found = {thread.id: thread.film_id for thread in session.identity_map.values()
-                 if isinstance(thread, Thread) and thread.id in threads and "film_id" in thread.__dict__}
+        found = {inspect(thread).identity[0]: thread.film_id for thread in session.identity_map.values()
+                 if isinstance(thread, Thread) and inspect(thread).identity[0] in threads and "film_id" in thread.__dict__}
         if set(threads) - set(found):
             rows = connection.execute(select(Thread.id, Thread.film_id).where(Thread.id.in_(set(threads) - set(found))))
             found.update(rows.all())
@@ -497,7 +512,6 @@ def resolve(session) -> None:
         tags.update([LISTING, *(f"thread:{thread}" for thread in threads)])
         tags.update([EVERY_PAGE] if set(threads) - set(found) else [])
         threads.clear()
-    films.discard(None)
     if films:
         slugs = connection.execute(select(Film.slug).where(Film.id.in_(films))).scalars().all()
         tags.update([LISTING, *(f"film:{slug}" for slug in slugs)])
