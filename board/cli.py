@@ -16,7 +16,8 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
-from .models import PASSWORD_MIN, USERNAME_PATTERN, Role, User
+from .models import USERNAME_PATTERN, Role, User
+from .passwords import password_problem
 from .settings import write_instance_config
 
 
@@ -49,8 +50,8 @@ def create_admin(name: str, password_file):
         password = password_file.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < PASSWORD_MIN:
-        raise click.UsageError(f"the password needs at least {PASSWORD_MIN} characters")
+    if problem := password_problem(password, name):
+        raise click.UsageError(f"that password can't be used. {problem}")
     user = User.by_username(name)
     if user is None:
         user = User.register(name, password, role=Role.ADMIN)

@@ -1,13 +1,14 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from flask_login import current_user
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .models import (
-    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
+    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
 )
+from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
 
-PASSWORD_MAX = 1024
 FIRST_FILM_YEAR = 1870
 
 
@@ -44,6 +45,21 @@ class CharacterLimit:
             raise ValidationError(f"At most {self.limit:,} characters; this has {length:,}. Shorten it by {length - self.limit:,}.")
 
 
+class NewPassword:
+    """The password rules of board/passwords.py, for the member the form names (its `password_owner()`).
+
+    Only `minlength` goes on the field, so a browser can say "too short" before sending; no `maxlength`,
+    which would cut a pasted password without a word.
+    """
+
+    field_flags = {"minlength": PASSWORD_MIN}
+
+    def __call__(self, form, field):
+        problem = password_problem(field.data or "", form.password_owner())
+        if problem:
+            raise ValidationError(problem)
+
+
 def markdown_body(label: str) -> TextAreaField:
     return TextAreaField(label, filters=[unix_newlines], validators=[not_blank, CharacterLimit(BODY_MAX)])
 
@@ -57,16 +73,13 @@ class RegisterForm(FlaskForm):
             Regexp(USERNAME_PATTERN, message="3–30 letters, digits, _ or -."),
         ],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired("Choose a password."),
-            Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"At least {PASSWORD_MIN} characters."),
-        ],
-    )
+    password = PasswordField("Password", validators=[InputRequired("Choose a password."), NewPassword()])
     confirm = PasswordField(
         "Confirm password", validators=[InputRequired("Type the password again."), EqualTo("password", "The passwords differ.")]
     )
+
+    def password_owner(self) -> str:
+        return self.username.data or ""
 
 
 class LoginForm(FlaskForm):
@@ -79,6 +92,9 @@ class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
     password = RegisterForm.password
     confirm = RegisterForm.confirm
+
+    def password_owner(self) -> str:
+        return current_user.username
 
 
 class ThreadForm(FlaskForm):
