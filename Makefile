@@ -11,19 +11,19 @@ CHROMIUM ?= /usr/bin/chromium
 
 POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
 # The production server: `make run` serves with exactly this command, and `make bench` measures exactly it.
-SERVE = $(BIN)/granian --interface wsgi --factory --workers $(BOARD_WORKERS) --blocking-threads $(BOARD_THREADS) \
-	--no-access-log board:create_app
+# board/serve.py runs granian through its Python API: it binds the port first (a taken port is refused in one
+# line, never shared) and stops within seconds on Ctrl-C or SIGTERM at any moment.
+SERVE = $(BIN)/python -m board.serve --workers $(BOARD_WORKERS) --threads $(BOARD_THREADS)
 
 .PHONY: run dev test test-postgres install install-test browser clean bench bench-profile install-bench wrk
 
 run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian
 	$(FLASK) setup
-	@echo "Serving Reelboard on http://$(BOARD_HOST):$(BOARD_PORT) (Ctrl-C to stop)"
-	exec $(SERVE) --host $(BOARD_HOST) --port $(BOARD_PORT)
+	@exec $(SERVE) --host $(BOARD_HOST) --port $(BOARD_PORT)
 
 dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup
-	$(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
+	BOARD_SERVE_URL=http://$(BOARD_HOST):$(BOARD_PORT) $(FLASK) run --debug --host $(BOARD_HOST) --port $(BOARD_PORT)
 
 test: install-test browser proxies ## the whole suite (browser tests included) against a throwaway database per test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -28,7 +28,7 @@ from . import content
 PASSWORD = "benchmark password"  # every synthetic member's; hashed once with the board's default (scrypt)
 BATCH = 20_000
 WRITERS = 16
-SPECIAL_REPLIES = {"thread_200": 200, "thread_20": 20}
+SPECIAL_REPLIES = {"thread_200": 200, "thread_20": 20, "thread_1000": 1000}
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,7 @@ class Landmarks:
     writers: list[str] = field(default_factory=list)  # one member per concurrent writer
     thread_200: int = 0
     thread_20: int = 0
+    thread_1000: int = 0  # a long thread: its first page should cost about what thread_200's does
     shared_thread: int = 0  # half the concurrent writers reply here
     own_threads: list[int] = field(default_factory=list)  # ... the other half each to their own thread
     reply_parents: list[int] = field(default_factory=list)  # opening posts the wrk reply POST rotates over
@@ -219,7 +220,8 @@ class Generator:
     def reply_counts(self) -> list[int]:
         """Replies per thread: a long tail (lognormal), exactly the requested total, two threads of known size."""
         rng, size = self.rng, self.size
-        special = {size.threads - 3: SPECIAL_REPLIES["thread_200"], size.threads - 5: SPECIAL_REPLIES["thread_20"]}
+        special = {size.threads - 3: SPECIAL_REPLIES["thread_200"], size.threads - 5: SPECIAL_REPLIES["thread_20"],
+                   size.threads - 4: SPECIAL_REPLIES["thread_1000"]}
         remaining = size.posts - size.threads - sum(special.values())
         weights = [0.0 if index in special else rng.lognormvariate(0, 1.1) for index in range(size.threads)]
         scale = remaining / sum(weights)
@@ -229,6 +231,7 @@ class Generator:
         for index, replies in special.items():
             counts[index] = replies
         self.landmarks.thread_200, self.landmarks.thread_20 = size.threads - 3 + 1, size.threads - 5 + 1
+        self.landmarks.thread_1000 = size.threads - 4 + 1
         return counts
 
     def make_threads_and_posts(self) -> None:
@@ -305,7 +308,7 @@ class Generator:
         rng, landmarks, threads = self.rng, self.landmarks, self.size.threads
         landmarks.shared_thread = threads - 7 + 1
         landmarks.own_threads = [threads - 8 - n + 1 for n in range(WRITERS // 2)]
-        measured = {landmarks.thread_200, landmarks.thread_20}
+        measured = {landmarks.thread_200, landmarks.thread_20, landmarks.thread_1000}
         candidates = [ident for ident in range(1, threads - 12) if ident not in measured]
         landmarks.reply_parents = [self.opening_ids[ident - 1] for ident in rng.sample(candidates, 50)]
         landmarks.vote_post = next(
@@ -453,7 +456,7 @@ def verify(board: Generator) -> dict:
     votes_total = session.scalar(select(func.coalesce(func.sum(Vote.value), 0)))
     if votes_total != session.scalar(select(func.sum(Post.score))):
         problems.append("scores do not add up to the votes")
-    for thread_id, replies in ((landmarks.thread_200, 200), (landmarks.thread_20, 20)):
+    for thread_id, replies in ((landmarks.thread_200, 200), (landmarks.thread_20, 20), (landmarks.thread_1000, 1000)):
         posts = session.scalars(Post.tree(thread_id)).all()
         by_id = {post.id: post for post in posts}
         if len(posts) != replies + 1 or session.get(Thread, thread_id).reply_count != replies:

@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import assets, cli, errors, limits, page_cache, security, settings, spoilers, templating
+from . import assets, cli, errors, limits, logs, page_cache, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -32,6 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     # Ids in URLs never exceed a 32-bit database integer: larger numbers are a 404, not a database error.
     app.url_map.converters["int"] = DatabaseId
     settings.load(app, test_config)
+    logs.init_app(app)  # first: whatever is logged from here on is escaped
     if app.config["TRUSTED_PROXIES"]:
         hops = int(app.config["TRUSTED_PROXIES"])
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)

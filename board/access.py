@@ -1,13 +1,13 @@
 """Who may do what, checked on the server: decorators for views, and the ban that ends a session."""
 from functools import wraps
 
-from flask import abort, current_app, flash, request, session
-from flask_login import COOKIE_NAME, current_user, login_required, logout_user
+from flask import abort, flash, request, session
+from flask_login import current_user, login_required, logout_user
 
 from .database import reading
 from .extensions import db
 from .htmx import is_htmx
-from .security import READ_ONLY_METHODS
+from .security import READ_ONLY_METHODS, is_signed_in
 
 
 def moderator_required(view):
@@ -34,11 +34,6 @@ def admin_required(view):
         return view(*args, **kwargs)
 
     return checked
-
-
-def is_signed_in() -> bool:
-    """A session with a member in it, or a remember-me cookie that will restore one (read without the database)."""
-    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
 
 
 def end_banned_session():

@@ -6,6 +6,7 @@ from .access import end_banned_session
 from .extensions import db, login_manager
 from .forms import LoginForm, PasswordForm, RegisterForm
 from .htmx import is_htmx
+from .logs import refused_login
 from .models import User, Visitor
 from .security import safe_next
 
@@ -73,12 +74,14 @@ def login():
     if form.validate_on_submit():
         user = User.authenticate(form.username.data, form.password.data)
         if user is not None and user.is_banned():
+            refused_login(form.username.data, "banned member")
             form.form_errors.append(user.ban_notice())
         elif user is not None:
             start_session(user, remember=form.remember.data)
             flash(f"Welcome back, {user.username}.")
             return redirect(safe_next(request.args.get("next")) or url_for("threads.index"), 303)
         else:
+            refused_login(form.username.data, "unknown username or wrong password")
             form.form_errors.append("Unknown username or wrong password.")
     has_errors = bool(form.errors or form.form_errors)
     return render_template("auth/login.html", form=form), 422 if has_errors else 200

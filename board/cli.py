@@ -16,7 +16,9 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from .extensions import db
-from .models import USERNAME_PATTERN, Role, User
+from .files import private_file, tighten_sqlite_database, tighten_tree
+from .models import USERNAME_PATTERN, BoardIdentity, Role, User
+from .page_cache import follow_database, invalidate
 from .passwords import password_problem
 from .settings import write_instance_config
 
@@ -125,6 +127,13 @@ def setup():
     if created:
         click.echo(f"Wrote {created} with a new random SECRET_KEY (mode 600).")
     upgrade()
+    # Files an older release (or a wide umask) left readable by others: the database, its copies, the cache.
+    tighten_tree(current_app.instance_path)
+    if db.engine.url.get_backend_name() == "sqlite" and db.engine.url.database not in (None, "", ":memory:"):
+        tighten_sqlite_database(Path(db.engine.url.database))
+    # The board is starting, perhaps on a database replaced while it was stopped (pg_restore, a copied file):
+    # pages kept before are rendered afresh.
+    invalidate()
     if current_app.config["DEMO"]:
         demo.callback()
     sys.stdout.flush()
@@ -167,6 +176,7 @@ def backup(path: Path, force: bool):
     # Written beside PATH under another name and renamed at the end: PATH is never a half-written backup.
     partial = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
     try:
+        private_file(partial)  # a whole copy of the board: password hashes and all
         with closing(sqlite3.connect(source, timeout=30)) as live, closing(sqlite3.connect(partial)) as copy:
             # One step (pages=-1) reads one consistent snapshot; in WAL mode writers carry on meanwhile.
             live.backup(copy)
@@ -201,7 +211,7 @@ def restore(path: Path, yes: bool):
     db.engine.dispose()  # this process's pooled connections must not hold the database during the copy
     kept = None
     if target.exists():
-        kept = target.with_name(f"{target.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}")
+        kept = private_file(target.with_name(f"{target.name}.before-restore-{datetime.now():%Y%m%d-%H%M%S}"))
         with closing(sqlite3.connect(target, timeout=30)) as live, closing(sqlite3.connect(kept)) as copy:
             live.backup(copy)
             copy.execute("PRAGMA journal_mode = DELETE")
@@ -217,6 +227,9 @@ def restore(path: Path, yes: bool):
         click.echo(f"The database as it was is kept at {kept}.")
     click.echo(f"Restored {target} from {path} (schema revision {revision}).")
     upgrade()  # a backup from an older release is brought to this release's schema, as `make run` would
+    with db.engine.begin() as connection:
+        identity = BoardIdentity.renew(connection)  # another database now: no page kept from the old one is served
+    follow_database(identity, renew=True)
     click.echo("The database is at the current schema.")
 
 

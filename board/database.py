@@ -1,8 +1,12 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
+import os
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
 from flask import g, has_request_context, request
 from sqlalchemy import event
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
@@ -10,24 +14,45 @@ from sqlalchemy.types import Float
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
+from .files import private_file
 from .security import READ_ONLY_METHODS
+from .write_queue import QueuedConnection, WriterQueue
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+READS_ONLY = "board_reads_only"  # execution option: a connection of a POST that only reads takes no write lock
 
 
 def tune_sqlite(engine: Engine) -> None:
-    """WAL, foreign keys, a busy timeout, and write transactions that take the lock up front.
+    """WAL, foreign keys, a busy timeout, and write transactions that queue for the lock and take it up front.
 
     pysqlite's own BEGIN handling is switched off so SQLAlchemy controls transactions.
     A request that may write (any non-GET) starts with BEGIN IMMEDIATE: it waits its turn
-    for the write lock (up to the busy timeout) instead of failing with "database is locked"
-    when a read transaction later tries to upgrade to a write behind another writer.
+    for the write lock instead of failing with "database is locked" when a read transaction
+    later tries to upgrade to a write behind another writer. It waits in the writer queue
+    (board/write_queue.py), which wakes it as soon as the lock is free; SQLite's busy timeout
+    is the backstop for writers outside the board.
     """
     if engine.dialect.name != "sqlite":
         return
+    database = engine.url.database
+    if database and database != ":memory:" and not engine.url.query.get("uri"):
+
+        @event.listens_for(engine, "do_connect")
+        def create_privately(_dialect, _record, _args, _params):
+            """SQLite would create the file 0644, and its -wal and -shm files like it: the board creates it 0600."""
+            path = Path(database)
+            if not path.exists() and path.parent.is_dir():
+                private_file(path)
+
+    queue = WriterQueue(writer_lock_path(engine.url.database), SQLITE_BUSY_TIMEOUT_MS / 1000)
+
+    @event.listens_for(engine, "do_connect")
+    def queued_connections(_dialect, _record, _cargs, cparams):
+        cparams["factory"] = QueuedConnection
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection, _record):
+        dbapi_connection.writer_queue = queue
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -38,7 +63,23 @@ def tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if _may_write() else "BEGIN")
+        if not _may_write() or connection.get_execution_options().get(READS_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        dbapi_connection = connection.connection.dbapi_connection
+        dbapi_connection.take_turn()  # given back by its COMMIT, ROLLBACK or close, whichever comes first
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            dbapi_connection.end_turn()
+            raise
+
+
+def writer_lock_path(database: str | None) -> str | None:
+    """The writer queue's lock file beside a database file ("board.db" → "board.db-writers"); None in memory."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return os.path.abspath(database) + "-writers"
 
 
 def _may_write() -> bool:
@@ -82,6 +123,49 @@ def _note_commit(_session) -> None:
 
 
 event.listen(db.session, "after_commit", _note_commit)
+
+
+class TooSlow(Exception):
+    """Statements ran past their time budget and the database stopped them (the session was rolled back)."""
+
+
+QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement stopped by statement_timeout
+PROGRESS_STEPS = 1_000  # SQLite virtual-machine instructions between two looks at the clock (~1 % overhead)
+
+
+@contextmanager
+def time_budget(milliseconds: int):
+    """Statements run inside are stopped once `milliseconds` have passed, and TooSlow raised.
+
+    PostgreSQL: SET LOCAL statement_timeout, so each statement for the rest of the transaction gets the budget
+    (a view that searches only renders afterwards). SQLite: a progress handler that interrupts the running
+    statement when the clock passes the deadline, one budget for every statement inside the block.
+    """
+    connection = db.session.connection()
+    fired = []
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(milliseconds))}")  # 0 would mean none
+    else:
+        deadline = time.monotonic() + milliseconds / 1000
+        sqlite = connection.connection.driver_connection
+
+        def past_deadline() -> bool:
+            if time.monotonic() >= deadline:
+                fired.append(True)
+                return True
+            return False
+
+        sqlite.set_progress_handler(past_deadline, PROGRESS_STEPS)
+    try:
+        yield
+    except OperationalError as error:
+        if not (fired or getattr(error.orig, "sqlstate", None) == QUERY_CANCELED):
+            raise
+        db.session.rollback()  # PostgreSQL has aborted the transaction; SQLite's statement was interrupted
+        raise TooSlow(f"stopped after {milliseconds} ms") from error
+    finally:
+        if connection.dialect.name != "postgresql":
+            sqlite.set_progress_handler(None, 0)
 
 
 class hours_since(FunctionElement):

@@ -1,12 +1,13 @@
 """Error pages: a whole page for browsers, a short fragment for HTMX requests, never a stack trace."""
 from math import ceil
 
-from flask import render_template
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from flask import current_app, render_template
+from werkzeug.exceptions import HTTPException, SecurityError, TooManyRequests
 
 from .extensions import db
 from .htmx import is_htmx
 from .limits import seconds_until_retry
+from .logs import refused_request
 
 FRIENDLY_MESSAGES = {
     400: "The request could not be understood.",
@@ -23,10 +24,17 @@ FRIENDLY_MESSAGES = {
 def init_app(app) -> None:
     # Unhandled exceptions reach this handler as InternalServerError, after Flask has logged them.
     app.register_error_handler(HTTPException, render_http_error)
+    app.register_error_handler(SecurityError, refuse_other_host)
+
+
+def refuse_other_host(error: SecurityError):
+    """A request naming a host other than BASE_URL's: no URL can be built for it, so a plain-text 400."""
+    return f"This board answers only at {current_app.config['BASE_URL']}.", 400, {"Content-Type": "text/plain; charset=utf-8"}
 
 
 def render_http_error(error: HTTPException):
     code = error.code or 500
+    refused_request(error)
     if code >= 500:
         db.session.rollback()  # a failed transaction must not break the error page's own queries
     # Werkzeug's default descriptions are generic; ours or the one a view passed to abort() are clearer.

@@ -19,6 +19,7 @@ from .extensions import db
 from .models import Film, FilmAlias, Post, Thread
 from .page_cache import shared_page
 from .spoilers import WITHHELD_NOTICE, public_excerpt, safe_title, withholds_excerpt
+from .templating import absolute_url
 
 bp = Blueprint("feeds", __name__)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -32,8 +33,8 @@ NOT_XML_RE = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 @shared_page
 def front():
     threads = db.session.scalars(_newest_threads().limit(FEED_LENGTH)).all()
-    return _atom("Reelboard — newest film threads", url_for("threads.index", sort="new", _external=True),
-                 url_for("feeds.front", _external=True), [_thread_entry(thread) for thread in threads])
+    return _atom("Reelboard — newest film threads", absolute_url("threads.index", sort="new"),
+                 absolute_url("feeds.front"), [_thread_entry(thread) for thread in threads])
 
 
 @bp.get("/films/<slug>/feed.atom")
@@ -45,8 +46,8 @@ def film(slug: str):
         return redirect(url_for("feeds.film", slug=db.session.get(Film, alias.film_id).slug), 301)
     threads = db.session.scalars(_newest_threads().where(Thread.film_id == film.id).limit(FEED_LENGTH)).all()
     # The film page is another blueprint's; link it once it exists.
-    page = url_for("films.show", slug=film.slug, _external=True) if "films.show" in current_app.view_functions else None
-    return _atom(f"Reelboard — {film}", page, url_for("feeds.film", slug=film.slug, _external=True),
+    page = absolute_url("films.show", slug=film.slug) if "films.show" in current_app.view_functions else None
+    return _atom(f"Reelboard — {film}", page, absolute_url("feeds.film", slug=film.slug),
                  [_thread_entry(thread) for thread in threads])
 
 
@@ -67,8 +68,8 @@ def thread(thread_id: int):
     ).all()
     title = safe_title(thread.title)
     entries = [_post_entry(thread, title, post) for post in posts]
-    return _atom(f"{title} — Reelboard", url_for("threads.show", thread_id=thread.id, _external=True),
-                 url_for("feeds.thread", thread_id=thread.id, _external=True), entries,
+    return _atom(f"{title} — Reelboard", absolute_url("threads.show", thread_id=thread.id),
+                 absolute_url("feeds.thread", thread_id=thread.id), entries,
                  fallback_updated=thread.last_activity_at)
 
 
@@ -94,7 +95,7 @@ def _summary(thread: Thread, post: Post) -> str | None:
 def _thread_entry(thread: Thread) -> dict:
     opening = thread.opening_post
     return {
-        "id": url_for("threads.show", thread_id=thread.id, _external=True),
+        "id": absolute_url("threads.show", thread_id=thread.id),
         "title": f"{safe_title(thread.title)} ({thread.film})",
         "published": thread.created_at,
         "updated": opening.edited_at or thread.created_at,
@@ -104,7 +105,7 @@ def _thread_entry(thread: Thread) -> dict:
 
 
 def _post_entry(thread: Thread, title: str, post: Post) -> dict:
-    link = url_for("reading.permalink", post_id=post.id, _external=True)
+    link = absolute_url("reading.permalink", post_id=post.id)
     return {
         "id": link,
         "title": title if post.is_opening else f"{post.author.username} replied in {title}",

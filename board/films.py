@@ -4,13 +4,13 @@ from itertools import groupby
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import case, delete, exists, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from .access import moderator_required
 from .extensions import db
-from .forms import ThreadForm, single_line
+from .forms import ThreadForm, VisibleText, single_line
 from .htmx import form_again, is_htmx
 from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, ModAction, Post, Thread, normalise_film_title, utcnow
 from .page_cache import shared_page
@@ -27,7 +27,7 @@ class RenameFilmForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[DataRequired("Give the film a title."), Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters.")],
+        validators=[DataRequired("Give the film a title."), VisibleText(), Length(max=FILM_TITLE_MAX, message=f"At most {FILM_TITLE_MAX} characters.")],
     )
     year = ThreadForm.film_year
 
@@ -117,12 +117,14 @@ def suggest():
     if not is_htmx():
         return redirect(url_for("films.index", q=typed or None), 303)
     films = []
-    if len(normalise_film_title(typed)) >= SUGGEST_MIN_LENGTH:
+    title, year = Film.split_year(typed.strip())  # "Her (2013)", as the suggestions show it, finds Her (2013)
+    if len(normalise_film_title(title)) >= SUGGEST_MIN_LENGTH:
         threads, replies = activity(current_user)
-        starts = Film.key.like(title_pattern(typed, prefix=True), escape="\\")
+        starts = Film.key.like(title_pattern(title, prefix=True), escape="\\")
+        matching = [Film.key.like(title_pattern(title), escape="\\")] + ([Film.year == year] if year else [])
         films = db.session.scalars(
             select(Film)
-            .where(Film.key.like(title_pattern(typed), escape="\\"))
+            .where(*matching)
             .order_by(case((starts, 0), else_=1), (threads + replies).desc(), title_order())
             .limit(SUGGESTIONS)
         ).all()
@@ -271,18 +273,10 @@ def rename_film(film: Film, moderator, title: str, year: int | None) -> bool:
 
 
 def free_slug(film: Film, base: str) -> str:
-    """`base`, or base-2, base-3…: not another film's slug nor another film's old slug."""
+    """`base`, or base-2, base-3…: its own slug, or one that is free (Film.slug_is_free)."""
     for attempt in range(1, 100):
         slug = base if attempt == 1 else f"{base}-{attempt}"
-        if slug == film.slug:
-            return slug
-        taken = db.session.scalar(
-            select(
-                exists().where(Film.slug == slug)
-                | exists().where(FilmAlias.slug == slug, FilmAlias.film_id != film.id)
-            )
-        )
-        if not taken:
+        if slug == film.slug or Film.slug_is_free(slug, film.id):
             return slug
     raise RuntimeError(f"no free slug for {base!r}")
 

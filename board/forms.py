@@ -4,12 +4,13 @@ from wtforms import BooleanField, DateField, SelectChoice, IntegerField, Passwor
 from flask_login import current_user
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from .characters import refused_character
 from .models import (
-    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Report, utcnow
+    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Film,
+    Report, utcnow
 )
 from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
 
-FIRST_FILM_YEAR = 1870
 
 
 def single_line(value):
@@ -60,6 +61,21 @@ class NewPassword:
             raise ValidationError(problem)
 
 
+class VisibleText:
+    """Only characters a reader sees: no bidi controls, zero-width or control characters, no towers of combining marks.
+
+    The one rule (board/characters.py) for every name and reason a member types that others read as plain text.
+    """
+
+    def __init__(self, newlines: bool = False):
+        self.newlines = newlines
+
+    def __call__(self, form, field):
+        problem = refused_character(field.data or "", newlines=self.newlines)
+        if problem:
+            raise ValidationError(f"This {problem}: type it again without it.")
+
+
 def markdown_body(label: str) -> TextAreaField:
     return TextAreaField(label, filters=[unix_newlines], validators=[not_blank, CharacterLimit(BODY_MAX)])
 
@@ -84,7 +100,7 @@ class RegisterForm(FlaskForm):
 
 class LoginForm(FlaskForm):
     username = StringField("Username", filters=[single_line], validators=[DataRequired("Enter your username.")])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password."), CharacterLimit(PASSWORD_MAX)])
     remember = BooleanField("Remember me on this device")
 
 
@@ -101,13 +117,14 @@ class ThreadForm(FlaskForm):
     title = StringField(
         "Title",
         filters=[single_line],
-        validators=[DataRequired("Give the thread a title."), CharacterLimit(TITLE_MAX)],
+        validators=[DataRequired("Give the thread a title."), VisibleText(), CharacterLimit(TITLE_MAX)],
     )
     film_title = StringField(
         "Film",
         filters=[single_line],
         validators=[
             DataRequired("Which film is it about?"),
+            VisibleText(),
             CharacterLimit(FILM_TITLE_MAX),
         ],
     )
@@ -118,6 +135,12 @@ class ThreadForm(FlaskForm):
     body = markdown_body("Post")
     has_spoilers = BooleanField("Contains spoilers")
 
+    def validate_film_year(self, field):
+        """A title ending in a year ("Her (2013)") and another year in the box: which is meant can't be guessed, so ask."""
+        _, year_in_title = Film.split_year(self.film_title.data or "")
+        if year_in_title is not None and field.data != year_in_title:
+            raise ValidationError(f"The film's title ends with the year {year_in_title}: leave this empty or make them agree.")
+
 
 class ReplyForm(FlaskForm):
     body = markdown_body("Reply")
@@ -127,7 +150,7 @@ class HideForm(FlaskForm):
     reason = StringField(
         "Reason (optional)",
         filters=[single_line],
-        validators=[Optional(), CharacterLimit(REASON_MAX)],
+        validators=[Optional(), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
 
@@ -147,7 +170,7 @@ class BanForm(FlaskForm):
     reason = StringField(
         "Reason",
         filters=[single_line],
-        validators=[DataRequired("Say why: the member will see it."), CharacterLimit(REASON_MAX)],
+        validators=[DataRequired("Say why: the member will see it."), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
     @property
@@ -175,7 +198,7 @@ class ReportForm(FlaskForm):
     details = TextAreaField(
         "Details",
         filters=[unix_newlines, trimmed],
-        validators=[CharacterLimit(REPORT_DETAILS_MAX)],
+        validators=[VisibleText(newlines=True), CharacterLimit(REPORT_DETAILS_MAX)],
     )
 
     def validate_details(self, field):
@@ -187,7 +210,7 @@ class ResolveForm(FlaskForm):
     reason = StringField(
         "Reason (optional, shown publicly)",
         filters=[single_line],
-        validators=[Optional(), CharacterLimit(REASON_MAX)],
+        validators=[Optional(), VisibleText(), CharacterLimit(REASON_MAX)],
     )
 
 

@@ -28,4 +28,5 @@ def form_again(template: str, fragment: str, **context):
 
 def add_vary_header(response):
     response.vary.add("HX-Request")
+    response.vary.add("HX-Boosted")  # a boosted navigation gets a whole page where a plain htmx request gets a fragment
     return response

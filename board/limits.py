@@ -17,9 +17,10 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `reports`                  | 10 per hour               | `reports.report` | member                                   |
 | `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
 
-Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`; the counts live in
-memory, or in Redis when `REDIS_URL` is set so that every process of the board shares them. A member-counted
-limit skips visitors, whom the view then sends to the login page.
+Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`. Each limit is one count
+for the whole board: the counts live in the board's database (board/limit_storage.py), which every worker process
+of the machine shares, or in Redis when `REDIS_URL` is set, which every app server shares. A member-counted limit
+skips visitors, whom the view then sends to the login page.
 """
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user
 from limits import parse_many
 
+from . import limit_storage  # noqa: F401 (registers the reelboard-database:// storage with the limits library)
 from .extensions import limiter
 from .models import NEW_ACCOUNT_PERIOD
 from .security import READ_ONLY_METHODS

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     DateTime,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -34,7 +35,7 @@ from .database import hours_since
 from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}$")
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
 BODY_MAX = 100_000  # characters: a 10,000-word essay with its Markdown is ~65,000; critics write longer
@@ -225,6 +226,15 @@ class User(UserMixin, db.Model):
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
 
 
+FIRST_FILM_YEAR = 1870
+# "Her (2013)" and "Her, 2013": a film as the board shows it (suggestions, thread rows), typed back.
+TRAILING_YEAR = re.compile(r"(.*?\S)\s*(?:\(\s*(\d{4})\s*\)|,\s*(\d{4}))\s*")
+
+
+def is_film_year(year: int) -> bool:
+    return FIRST_FILM_YEAR <= year <= utcnow().year + 10
+
+
 def normalise_film_title(title: str) -> str:
     """Casefolded words without accents or punctuation: "Cléo from 5 to 7" and "cleo from 5 to 7!" match."""
     decomposed = unicodedata.normalize("NFKD", title)
@@ -255,10 +265,45 @@ class Film(db.Model):
         """'Cléo from 5 to 7', 1962 → 'cleo-from-5-to-7-1962' (before any -2, -3 that keeps it unique)."""
         return "-".join(filter(None, [normalise_film_title(title).replace(" ", "-") or "film", str(year or "")]))
 
+    @staticmethod
+    def split_year(typed: str) -> tuple[str, int | None]:
+        """'Her (2013)' or 'Her, 2013' → ('Her', 2013); anything else (or a number no film year can be) → (typed, None)."""
+        match = TRAILING_YEAR.fullmatch(typed)
+        if match is None or not is_film_year(year := int(match[2] or match[3])):
+            return typed, None
+        return match[1], year
+
+    @classmethod
+    def title_and_year(cls, typed_title: str, typed_year: int | None) -> tuple[str, int | None]:
+        """The film meant: a year ending the title is the film's year when the year box is empty or says the same."""
+        title, year = cls.split_year(typed_title)
+        return (title, year) if year is not None and typed_year in (None, year) else (typed_title, typed_year)
+
+    @staticmethod
+    def route_words() -> frozenset[str]:
+        """The fixed words after /films/ in the board's routes ("suggest"): a film with such a slug could not be reached."""
+        parts = (rule.rule.split("/") for rule in current_app.url_map.iter_rules())
+        return frozenset(part[2] for part in parts if len(part) > 2 and part[1] == "films" and "<" not in part[2])
+
+    @classmethod
+    def slug_is_free(cls, slug: str, film_id: int | None = None) -> bool:
+        """Not a route word, not another film's slug, not another film's old slug."""
+        if slug in cls.route_words():
+            return False
+        taken = db.session.scalar(
+            select(
+                select(cls.id).where(cls.slug == slug, cls.id != film_id).exists()
+                | select(FilmAlias.slug).where(FilmAlias.slug == slug, FilmAlias.film_id != film_id).exists()
+            )
+        )
+        return not taken
+
     @classmethod
     def find_or_create(cls, title: str, year: int | None) -> "Film":
-        """The film with this normalised title and year, created if new (safe against a concurrent create)."""
-        title = " ".join(title.split())
+        """The film with this normalised title and year, created if new (safe against a concurrent create).
+
+        "Her (2013)" with no year is Her, 2013 (see title_and_year)."""
+        title, year = cls.title_and_year(" ".join(title.split()), year)
         key = cls.key_for(title, year)
         film = db.session.scalar(select(cls).where(cls.key == key))
         if film is not None:
@@ -269,7 +314,10 @@ class Film(db.Model):
         if renamed is not None:
             return renamed
         for attempt in range(1, 6):
-            film = cls(title=title, year=year, key=key, slug=base_slug if attempt == 1 else f"{base_slug}-{attempt}")
+            slug = base_slug if attempt == 1 else f"{base_slug}-{attempt}"
+            if slug in cls.route_words():
+                continue
+            film = cls(title=title, year=year, key=key, slug=slug)
             try:
                 with db.session.begin_nested():
                     db.session.add(film)
@@ -543,6 +591,10 @@ class Post(db.Model):
             )
         )
         if duplicate is not None:
+            # Answered as the first submission was: the caller renders the reply with its author and parent,
+            # both lazy="raise", so give it the ones a new reply gets (the same rows: no query).
+            set_committed_value(duplicate, "author", author)
+            set_committed_value(duplicate, "parent", parent)
             return duplicate
         reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
         reply.set_body(body)
@@ -921,3 +973,51 @@ class ModAction(db.Model):
 @event.listens_for(ModAction, "before_delete")
 def _refuse_rewriting_history(_mapper, _connection, target):
     raise PermissionError(f"moderation records are append-only (tried to change #{target.id})")
+
+
+class RateLimitHit(db.Model):
+    """One counted attempt under a rate limit (board/limits.py), until it leaves the limit's moving window.
+
+    Kept in the board's own database when there is no Redis, so that every worker process counts one count.
+    """
+
+    __tablename__ = "rate_limit_hits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[float] = mapped_column(Double)  # seconds since the epoch, as the limits library counts time
+
+    __table_args__ = (
+        Index("ix_rate_limit_hits_key", "key", "expires_at"),
+        Index("ix_rate_limit_hits_expires_at", "expires_at"),
+    )
+
+
+class BoardIdentity(db.Model):
+    """Which database this is: one random token, new with every new database, migration and restore.
+
+    Kept pages belong to the database they were rendered from; the page cache compares this token with the one its
+    pages were rendered under (board/page_cache.py), so pages never outlive the database under them.
+    """
+
+    __tablename__ = "board_identity"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+    @classmethod
+    def renew(cls, connection) -> str:
+        """A new identity for the database behind `connection` (in its transaction): the old one is gone."""
+        token = secrets.token_hex(16)
+        connection.execute(cls.__table__.delete())
+        connection.execute(cls.__table__.insert().values(token=token))
+        return token
+
+    @classmethod
+    def of(cls, connection) -> str | None:
+        return connection.scalar(select(cls.token).limit(1))
+
+
+@event.listens_for(BoardIdentity.__table__, "after_create")
+def _new_database(table, connection, **_kw) -> None:
+    """A database built by `db.create_all()` gets its identity as a migrated one does."""
+    BoardIdentity.renew(connection)

@@ -8,6 +8,7 @@ import re
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import aliased, contains_eager
 
@@ -108,9 +109,10 @@ def inbox_query(member_id: int):
 def describe(notification: Notification) -> str:
     """What happened, in words that never quote a spoiler: the actor, the kind, the thread's title."""
     title = safe_title(notification.post.thread.title)
+    # <bdi>: a right-to-left title can't reorder the words and quotes around it.
     if notification.kind == Notification.REPLY:
-        return f"{notification.actor.username} replied to your post in “{title}”"
-    return f"{notification.actor.username} mentioned you in “{title}”"
+        return Markup("{} replied to your post in “<bdi>{}</bdi>”").format(notification.actor.username, title)
+    return Markup("{} mentioned you in “<bdi>{}</bdi>”").format(notification.actor.username, title)
 
 
 @bp.app_context_processor

@@ -12,22 +12,37 @@ committed write (an ORM flush, or an UPDATE/DELETE/INSERT statement through the 
 with a fresh random value right after COMMIT, so the next reader renders the page again. Pages also
 expire after PAGE_CACHE_SECONDS so relative times ("5 minutes ago") and hot ranking move on.
 
+Pages belong to the database they were rendered from. The database carries an identity (BoardIdentity: a random
+token, new with every new database, migration and restore), and the cache records the identity its pages were
+rendered under. A migration or a restore renews both and the generation at once; each process, as it starts,
+compares the two and renews the generation if they differ — so a database file deleted and created again, or
+replaced by hand, never meets pages of the old one. That check costs two statements as a process starts, none per
+request. `flask setup` (run by `make run`) renews the generation too, for a database restored with the same identity
+(pg_restore of a recent dump).
+
 A cached page carries an ETag; a browser that sends it back gets a 304 without a body.
 """
 import gzip
 import hashlib
 import secrets
+from pathlib import Path
 
 from flask import current_app, g, has_app_context, request, session
 from flask_caching import Cache
 from flask_login import COOKIE_NAME, current_user
 from redis.exceptions import RedisError
-from sqlalchemy import event
+from sqlalchemy import event, inspect
+from sqlalchemy.exc import SQLAlchemyError
 
+from .database import READS_ONLY
 from .extensions import db
+from .files import private_directory
+from .htmx import is_htmx
+from .models import BoardIdentity
 
 cache = Cache()
 GENERATION_KEY = "generation"
+DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
 GENERATION_SECONDS = 86_400  # if it lapses, the next reader starts a new one: every page is rendered afresh
 GZIP_LEVEL = 6
 CACHE_ERRORS = (RedisError, OSError)
@@ -53,7 +68,12 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_TYPE", "FileSystemCache")
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
         app.config.setdefault("CACHE_THRESHOLD", 5_000)
+        private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
     cache.init_app(app)
+    with app.app_context():
+        identity = database_identity()
+        if identity is not None:
+            follow_database(identity)
     app.before_request(serve_shared_page)
     app.after_request(keep_shared_page)
 
@@ -96,8 +116,17 @@ def reader_key() -> str | None:
 
 
 def page_key(reader: str) -> str:
-    fragment = "fragment" if request.headers.get("HX-Request") == "true" else "page"
-    return f"page:{current_generation()}:{reader}:{fragment}:{request.full_path}"
+    """Everything a kept page depends on, in one place (each part has its test in test_page_cache):
+
+    - the board's generation: renewed by every committed write (`invalidate`);
+    - whose copy: every visitor's, or one member's in one session (`reader_key`);
+    - the host it was asked for: feeds and link previews hold absolute URLs (one host when BASE_URL is set);
+    - a whole page or an htmx fragment, as the view decides (`is_htmx`: a boosted navigation wants a whole page);
+    - the path and query string.
+    Not the encoding: each entry holds the page plain and gzipped, and each response takes the one it accepts.
+    """
+    kind = "fragment" if is_htmx() else "page"
+    return f"page:{current_generation()}:{reader}:{kind}:{request.host}:{request.full_path}"
 
 
 def current_generation() -> str:
@@ -114,6 +143,31 @@ def invalidate() -> None:
         cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=GENERATION_SECONDS)
     except CACHE_ERRORS as error:  # the write is committed; kept pages lapse within PAGE_CACHE_SECONDS
         unavailable(error)
+
+
+def follow_database(identity: str, renew: bool = False) -> None:
+    """Kept pages belong to the database `identity`: all stale if they were rendered from another (or if `renew`)."""
+    try:
+        if renew or cache.get(DATABASE_KEY) != identity:
+            cache.set(DATABASE_KEY, identity, timeout=GENERATION_SECONDS)
+            invalidate()
+    except CACHE_ERRORS as error:
+        unavailable(error)
+
+
+def database_identity() -> str | None:
+    """The identity of the board's database; None before it is created or migrated, or when it cannot be reached."""
+    url = db.engine.url
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:") and not Path(url.database).exists():
+        return None  # not created yet (`flask setup` is about to): connecting would create an empty file
+    try:
+        with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:  # no write lock to read it
+            if not inspect(connection).has_table(BoardIdentity.__tablename__):
+                return None
+            return BoardIdentity.of(connection)
+    except SQLAlchemyError as error:
+        current_app.logger.warning("could not read the database's identity (%s): kept pages were not checked", error)
+        return None
 
 
 def unavailable(error: Exception) -> None:

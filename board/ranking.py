@@ -1,16 +1,18 @@
-"""Reading a long thread from its one path-ordered query: reply orders, pages of top-level replies, cut branches.
+"""Reading a long thread one page at a time: reply orders, pages of top-level replies, cut branches.
 
 Replies are ordered among their siblings (Best: the Wilson lower bound of up and down votes; New; Old), each
 subtree staying together under its root. A page holds TOP_REPLIES_PER_PAGE top-level replies with all their
 descendants, and shows CONTINUE_DEPTH levels below its root: deeper replies are read in the focused view of
-their ancestor at that depth ("continue this thread").
+their ancestor at that depth ("continue this thread"). A thread page's one SELECT reads only the posts it shows:
+the database ranks the top-level replies, keeps the page's, and counts what lies beyond the cut.
 """
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app, url_for
-from sqlalchemy import select
+from sqlalchemy import Float, case, cast, func, literal_column, select
+from sqlalchemy.orm import aliased, contains_eager, defer
 
 from .extensions import db
 from .models import Post
@@ -45,6 +47,23 @@ SORT_KEYS = {
     "new": lambda post: -post.id,
     "old": lambda post: post.id,
 }
+
+
+def wilson_lower_bound_sql(upvotes, downvotes, z: float = Z_95):
+    """wilson_lower_bound as a SQL expression (SQLite and PostgreSQL), operation for operation the same."""
+    total = cast(upvotes + downvotes, Float)
+    share = cast(upvotes, Float) / total
+    spread = z * func.sqrt((share * (1 - share) + z * z / (4 * total)) / total)
+    return case((upvotes + downvotes == 0, 0.0), else_=(share + z * z / (2 * total) - spread) / (1 + z * z / total))
+
+
+def sibling_order(sort: str, post=Post) -> list:
+    """SORT_KEYS as an ORDER BY, for ranking top-level replies in the database. The same float operations in the
+    same order give the same Wilson bounds as Python's (IEEE doubles, a correctly rounded sqrt), so the page the
+    database picks and the order sort_siblings gives it agree."""
+    if sort == "best":
+        return [wilson_lower_bound_sql(post.upvotes, post.downvotes).desc(), post.downvotes - post.upvotes, post.id]
+    return [post.id.desc() if sort == "new" else post.id]
 
 
 def sort_siblings(posts, sort: str) -> list:
@@ -94,7 +113,9 @@ def per_page() -> int:
 
 
 def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = True) -> Reading | None:
-    """posts: a root (opening post or focused reply) then its descendants, in path order. None: no such page."""
+    """posts: a root (opening post or focused reply) then all its descendants, in path order. None: no such page.
+
+    The focused view's reading of a branch it loaded whole; a thread page reads only its page (read_page)."""
     root, replies = posts[0], sort_siblings(posts[1:], sort)
     top_depth, cut_depth = root.depth + 1, root.depth + CONTINUE_DEPTH
     top_ids = [post.id for post in replies if post.depth == top_depth]
@@ -103,7 +124,7 @@ def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = 
     if not 1 <= page <= pages:
         return None
     on_page = set(top_ids[(page - 1) * size:page * size])
-    shown, folds, continued = [], defaultdict(int), defaultdict(int)
+    shown, continued = [], defaultdict(int)
     for post in replies:
         if ancestor_id(post, top_depth) not in on_page:
             continue
@@ -111,17 +132,76 @@ def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = 
             continued[ancestor_id(post, cut_depth)] += 1
             continue
         shown.append(post)
+    return reading_of(root, sort, shown, ReplyPage(page, pages), dict(continued), max(post.id for post in posts))
+
+
+def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading | None:
+    """A page of a thread in one SELECT that reads only what the page shows: the page's top-level replies (ranked
+    in the database, in the sort's order) and their replies down to the cut, each reply at the cut with how many
+    replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
+    root, size = thread.opening_post, per_page()
+    rows = db.session.execute(page_statement(thread.id, root.id, sort, (page - 1) * size + 1, page * size)).all()
+    if not rows and page != 1:
+        return None
+    top_count = rows[0].top_count if rows else 0
+    newest_id = max(rows[0].newest_id, root.id) if rows else root.id
+    continued = {row.Post.id: row.more for row in rows if row.more}
+    shown = sort_siblings([row.Post for row in rows], sort)
+    return reading_of(root, sort, shown, ReplyPage(page, max(1, math.ceil(top_count / size))), continued, newest_id)
+
+
+def page_statement(thread_id: int, opening_id: int, sort: str, first: int, last: int):
+    """The SELECT of read_page: each Post of the page (with its author), in path order, with the replies beyond the
+    cut under it (or None), the number of top-level replies and the thread's newest post id.
+
+    Paths have fixed-width segments, so a post's top-level ancestor is its path's first two segments and its depth
+    is in its length: the thread's (thread_id, path) index alone says which rows belong to the page, and the
+    thread's rows are read once (the ranked top-level replies are a small list looked up, not a join)."""
+    top_length, cut_length = 2 * SEGMENT, (CONTINUE_DEPTH + 1) * SEGMENT
+    ranked, deeper, counted, newest = aliased(Post), aliased(Post), aliased(Post), aliased(Post)
+    tops = (
+        select(ranked.path, func.row_number().over(order_by=sibling_order(sort, ranked)).label("position"))
+        .where(ranked.parent_id == opening_id)
+        .cte("tops")
+    )
+    page_tops = select(tops.c.path).where(tops.c.position.between(first, last))
+    beyond = (
+        select(path_prefix(deeper.path, cut_length).label("cut_path"), func.count().label("more"))
+        .where(deeper.thread_id == thread_id, func.length(deeper.path) > cut_length,
+               path_prefix(deeper.path, top_length).in_(page_tops))
+        .group_by(path_prefix(deeper.path, cut_length))
+        .subquery("beyond")
+    )
+    return (
+        select(Post, beyond.c.more,
+               select(func.count(counted.id)).where(counted.parent_id == opening_id).scalar_subquery().label("top_count"),
+               select(func.max(newest.id)).where(newest.thread_id == thread_id).scalar_subquery().label("newest_id"))
+        .join(Post.author)
+        .outerjoin(beyond, beyond.c.cut_path == Post.path)
+        .options(contains_eager(Post.author), defer(Post.body_source, raiseload=True),
+                 defer(Post.plain_text, raiseload=True))
+        .where(Post.thread_id == thread_id, func.length(Post.path) <= cut_length,
+               path_prefix(Post.path, top_length).in_(page_tops))
+        .order_by(Post.path)
+    )
+
+
+def path_prefix(path, length: int):
+    """The first `length` characters of a path: its ancestor's path at depth length / SEGMENT - 1.
+
+    Constants are written into the SQL, not bound: PostgreSQL groups by substr(path, 1, 66) only if the SELECT
+    spells the very same expression."""
+    return func.substr(path, literal_column("1"), literal_column(str(int(length))))
+
+
+def reading_of(root, sort: str, shown: list, page: ReplyPage, continued: dict, newest_id: int) -> Reading:
+    """The Reading of the replies shown under root (siblings in order, parents first): folds counted here."""
+    top_depth, folds = root.depth + 1, defaultdict(int)
+    for post in shown:
         for depth in range(top_depth, post.depth):
             folds[ancestor_id(post, depth)] += 1
-    return Reading(
-        root=root,
-        sort=sort,
-        tree=reply_tree(shown, base_depth=root.depth),
-        page=ReplyPage(page, pages),
-        folds=dict(folds),
-        continued=dict(continued),
-        newest_id=max(post.id for post in posts),
-    )
+    return Reading(root=root, sort=sort, tree=reply_tree(shown, base_depth=root.depth), page=page, folds=dict(folds),
+                   continued=continued, newest_id=newest_id)
 
 
 def reply_url(post: Post, **values) -> str:

@@ -8,16 +8,24 @@ updates it. Its DDL is written once, here: `db.create_all()` runs it through the
 
 Queries are reduced to words (letters and digits) before they reach the database, each quoted as a literal term,
 the last one matching as a prefix (results as you type): no input can be FTS5 or tsquery syntax, so none can fail.
+
+Search costs the same whatever posts contain. The databases' own snippet makers choose the best window by comparing
+every match with every other (FTS5's snippet(), ts_headline's fragments): a post that is one word 6,000 times took
+seconds each. Here the database only marks the matched words, in one pass over at most SNIPPET_SCAN characters of
+each post on the page (highlight(), ts_headline with HighlightAll), and `excerpt` cuts SNIPPET_CHARS around the first
+match in Python, in one pass too. Every search also runs under a time budget (SEARCH_BUDGET_MS): past it the
+database stops the statement and the searcher is asked for fewer or other words.
 """
 import re
 import unicodedata
 from dataclasses import dataclass
 from math import ceil
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request
 from sqlalchemy import DDL, and_, column, event, func, literal_column, or_, select, table
 from sqlalchemy.orm import aliased, contains_eager
 
+from .database import TooSlow, time_budget
 from .extensions import db
 from .htmx import add_vary_header, is_htmx
 from .models import Film, FilmAlias, Post, Thread, User, normalise_film_title
@@ -30,6 +38,8 @@ MAX_TERMS = 12
 MAX_PAGE = 500
 PER_PAGE = 20
 FILTER_MAX = 220
+SNIPPET_SCAN = 10_000  # characters of a post the database marks for its snippet: a later match shows its opening words
+SNIPPET_CHARS = 200  # characters of a snippet shown (markers aside), cut at words where there is a space near
 # Markers the database puts around matched words in snippets; turned into <mark> only after escaping.
 START, STOP = "\x02", "\x03"
 # ts_headline() drops anything that parses as an HTML tag, so "<" stands in as this marker on the way through.
@@ -165,6 +175,27 @@ def segments(marked: str | None) -> list[Segment]:
     return pieces
 
 
+def excerpt(marked: str | None, width: int = SNIPPET_CHARS) -> list[Segment]:
+    """About `width` characters of marked text from a little before its first match (or from the start), with "…"
+    where text was left out: one pass over at most SNIPPET_SCAN characters, however many matches or long words."""
+    marked = (marked or "")[:SNIPPET_SCAN]
+    first = marked.find(START)
+    start = 0 if first <= 0 else max(0, first - width // 4)
+    if start:  # begin at a word if one starts before the match (no marker lies before the first START)
+        space = marked.find(" ", start, first)
+        start = space + 1 if space >= 0 else start
+    pieces, room = [("…", False)] if start else [], width
+    for text, highlighted in segments(marked[start:start + 3 * width]):  # ≤ 2 markers per marked word of ≥ 1 character
+        if len(text) >= room:
+            cut = text[:room]
+            space = cut.rfind(" ", max(0, width * 3 // 4 - (width - room)))  # end at a word if a space is near the end
+            pieces.append((cut[:space] if space > 0 else cut, highlighted))
+            return [*pieces, ("…", False)]
+        pieces.append((text, highlighted))
+        room -= len(text)
+    return [*pieces, ("…", False)] if start + 3 * width < len(marked) else pieces
+
+
 @dataclass
 class Hit:
     post: Post  # with .author and .thread (with .film) loaded
@@ -221,23 +252,33 @@ def search_posts(query: Query | str, film: str | None = None, author: str | None
             statement = statement.where(Post.author_id.in_(select(User.id).where(func.lower(User.username) == author.lower())))
         return statement
 
-    total = db.session.scalar(matching(select(func.count()).select_from(backend.table)))
-    if total <= (page - 1) * per_page:
-        return SearchPage([], total, page, per_page)
-    rank, title, snippet = backend.columns(query.terms)
-    rows = db.session.execute(
-        matching(select(Post, title, snippet, rank).select_from(backend.table))
-        .join(User, User.id == Post.author_id)
-        .join(Film, Film.id == Thread.film_id)
-        .options(contains_eager(Post.author), contains_eager(Post.thread).contains_eager(Thread.film))
-        .order_by(backend.best_first(rank), Post.id.desc())
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    ).all()
+    with time_budget(current_app.config["SEARCH_BUDGET_MS"]):
+        total = db.session.scalar(matching(select(func.count()).select_from(backend.table)))
+        if total <= (page - 1) * per_page:
+            return SearchPage([], total, page, per_page)
+        # The page's posts are chosen first, so only they (not every match) have their words marked.
+        rank = backend.rank(query.terms)
+        ranked = (
+            matching(select(Post.id.label("post_id"), rank.label("rank")).select_from(backend.table))
+            .order_by(backend.best_first(rank), Post.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+            .subquery("ranked")
+        )
+        title, body = backend.marked(query.terms)
+        rows = db.session.execute(
+            backend.marking(select(Post, title, body, ranked.c.rank).select_from(ranked), ranked.c.post_id, query.terms)
+            .join(Post, Post.id == ranked.c.post_id)
+            .join(Thread, Thread.id == Post.thread_id)
+            .join(User, User.id == Post.author_id)
+            .join(Film, Film.id == Thread.film_id)
+            .options(contains_eager(Post.author), contains_eager(Post.thread).contains_eager(Thread.film))
+            .order_by(backend.best_first(ranked.c.rank), Post.id.desc())
+        ).all()
     # A title's ||…|| becomes "[spoiler]" (markers only ever wrap single words, so none straddles one).
     hits = [
-        Hit(post, segments(safe_title(title if post.is_opening and title else post.thread.title)), segments(snippet), rank)
-        for post, title, snippet, rank in rows
+        Hit(post, segments(safe_title(title if post.is_opening and title else post.thread.title)), excerpt(body), rank)
+        for post, title, body, rank in rows
     ]
     return SearchPage(hits, total, page, per_page)
 
@@ -254,22 +295,29 @@ def films_called(name: str):
 class SQLiteSearch:
     table = table("post_search", column("rowid"))
     TITLE_WEIGHT, BODY_WEIGHT = 10.0, 1.0
-    SNIPPET_TOKENS = 28
 
     @classmethod
     def joined(cls, statement, terms):
-        return statement.join(Post, Post.id == cls.table.c.rowid).where(
-            literal_column("post_search").op("MATCH")(fts5_query(terms))
-        )
+        return statement.join(Post, Post.id == cls.table.c.rowid).where(cls.matches(terms))
+
+    @staticmethod
+    def matches(terms):
+        return literal_column("post_search").op("MATCH")(fts5_query(terms))
 
     @classmethod
-    def columns(cls, terms):
+    def rank(cls, terms):
+        return func.bm25(literal_column("post_search"), cls.TITLE_WEIGHT, cls.BODY_WEIGHT)
+
+    @classmethod
+    def marking(cls, statement, post_id, terms):
+        """highlight() needs the index row of each post, found by the same MATCH (FTS5 seeks it by rowid)."""
+        return statement.join(cls.table, cls.table.c.rowid == post_id).where(cls.matches(terms))
+
+    @staticmethod
+    def marked(terms):
+        """(title, body) with matched words between START and STOP: highlight() is one pass over the text."""
         fts = literal_column("post_search")
-        return (
-            func.bm25(fts, cls.TITLE_WEIGHT, cls.BODY_WEIGHT),
-            func.highlight(fts, 0, START, STOP),
-            func.snippet(fts, 1, START, STOP, "…", cls.SNIPPET_TOKENS),
-        )
+        return func.highlight(fts, 0, START, STOP), func.substr(func.highlight(fts, 1, START, STOP), 1, SNIPPET_SCAN)
 
     @staticmethod
     def best_first(rank):
@@ -281,8 +329,8 @@ class PostgreSQLSearch:
     ENGLISH = literal_column("'english'::regconfig")
     # Weights for D, C, B (bodies) and A (titles).
     WEIGHTS = literal_column("'{0.1, 0.1, 0.2, 1.0}'::float4[]")
-    SNIPPET_OPTIONS = f'StartSel={START}, StopSel={STOP}, MaxWords=30, MinWords=12, MaxFragments=2, FragmentDelimiter=" … "'
-    TITLE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
+    # HighlightAll marks every match in one pass; ts_headline's fragment search is the part that grows with matches².
+    MARK_ALL = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
 
     @classmethod
     def query(cls, terms):
@@ -293,12 +341,21 @@ class PostgreSQLSearch:
         return statement.join(Post, Post.id == cls.table.c.post_id).where(cls.table.c.document.op("@@")(cls.query(terms)))
 
     @classmethod
-    def columns(cls, terms):
+    def rank(cls, terms):
+        return func.ts_rank_cd(cls.WEIGHTS, cls.table.c.document, cls.query(terms))
+
+    @staticmethod
+    def marking(statement, post_id, terms):
+        return statement  # ts_headline needs only the text and the query
+
+    @classmethod
+    def marked(cls, terms):
         query = cls.query(terms)
         return (
-            func.ts_rank_cd(cls.WEIGHTS, cls.table.c.document, query),
-            func.ts_headline(cls.ENGLISH, func.replace(Thread.title, "<", TAG_OPEN_STAND_IN), query, cls.TITLE_OPTIONS),
-            func.ts_headline(cls.ENGLISH, func.replace(Post.plain_text, "<", TAG_OPEN_STAND_IN), query, cls.SNIPPET_OPTIONS),
+            func.ts_headline(cls.ENGLISH, func.replace(Thread.title, "<", TAG_OPEN_STAND_IN), query, cls.MARK_ALL),
+            func.ts_headline(
+                cls.ENGLISH, func.replace(func.left(Post.plain_text, SNIPPET_SCAN), "<", TAG_OPEN_STAND_IN), query, cls.MARK_ALL
+            ),
         )
 
     @staticmethod
@@ -324,7 +381,10 @@ def index():
     page = request.args.get("page", 1, type=int)
     if not 1 <= page <= MAX_PAGE:
         abort(400, f"Pages run from 1 to {MAX_PAGE}.")
-    results = search_posts(query, film or None, author or None, page) if query.text else None
+    try:
+        results, too_slow = search_posts(query, film or None, author or None, page) if query.text else None, False
+    except TooSlow:  # 422, not 200: the searcher can change the words, and a page cache keeps 200s only
+        results, too_slow = None, True
     fragment = is_htmx()
-    context = dict(query=query, film=film, author=author, results=results, fragment=fragment)
-    return render_template("search/_results.html" if fragment else "search/index.html", **context)
+    context = dict(query=query, film=film, author=author, results=results, fragment=fragment, too_slow=too_slow)
+    return render_template("search/_results.html" if fragment else "search/index.html", **context), 422 if too_slow else 200

@@ -1,8 +1,8 @@
 """Response headers every page carries, and the guard that turns malformed input into a 400."""
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import abort, request
-from flask_login import current_user
+from flask import abort, current_app, g, request, session
+from flask_login import COOKIE_NAME, current_user
 
 from .htmx import add_vary_header
 
@@ -33,6 +33,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def init_app(app) -> None:
     app.before_request(reject_malformed_input)
+    app.before_request(note_signed_in)
     app.after_request(add_security_headers)
     app.after_request(keep_private_pages_out_of_caches)
     app.after_request(add_vary_header)
@@ -46,6 +47,15 @@ def add_security_headers(response):
     return response
 
 
+def is_signed_in() -> bool:
+    """A session with a member in it, or a remember-me cookie that will restore one (read without the database)."""
+    return "_user_id" in session or current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME) in request.cookies
+
+
+def note_signed_in() -> None:
+    g.signed_in = is_signed_in()  # before a ban or a logout ends the session: their answer is private too
+
+
 def keep_private_pages_out_of_caches(response):
     """A signed-in member's responses are never stored by a browser or a proxy (ASVS 14.3.2).
 
@@ -55,7 +65,7 @@ def keep_private_pages_out_of_caches(response):
     without that reply or vote; a page that was never stored is fetched again and shows them. (The page
     cache still keeps a member's copy on the server, so the fetch costs a lookup, not a render.)
     """
-    if request.endpoint != "static" and current_user.is_authenticated:
+    if request.endpoint != "static" and (g.get("signed_in") or current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
 

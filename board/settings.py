@@ -4,17 +4,25 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .files import private_directory
 
 DEFAULTS = {
     "SECRET_KEY": None,
     "DATABASE_URL": None,  # None: SQLite at instance/board.db
-    "REDIS_URL": None,  # None: rate limits counted in each process's memory; redis://host:6379/0 shares them
+    "REDIS_URL": None,  # redis://host:6379/0: rate limits and kept pages shared by every app server (None: one machine)
     "RATE_LIMITS": {},  # replaces limits of board/limits.py by name, e.g. {"votes": "30 per minute"}
+    # The board's public address, e.g. "https://films.example": absolute links (feeds, link previews) use it, and a
+    # request naming any other host is refused (400). Required behind a proxy. `make run` serves at SERVE_URL.
+    "BASE_URL": None,
+    "SERVE_URL": None,  # filled by `make run` (http://BOARD_HOST:BOARD_PORT): the BASE_URL when none is configured
     "HTTPS": False,  # True behind TLS: cookies get the Secure flag
     "TRUSTED_PROXIES": 0,  # reverse proxies in front of the board: client addresses come from X-Forwarded-For
     "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it
     "PAGE_CACHE_SECONDS": 60,  # pages for visitors who are not logged in live this long at most (0: no cache)
     "PAGE_CACHE_DIR": None,  # None: instance/cache (shared by the workers); with REDIS_URL the pages live in Redis
+    "SEARCH_BUDGET_MS": 2_000,  # a search's statements are stopped after this long ("try fewer or other words")
     "THREADS_PER_PAGE": 30,
     "TOP_REPLIES_PER_PAGE": 50,  # a thread page holds this many top-level replies, with all their replies
     "NEW_REPLIES_POLL_SECONDS": 20,  # how often an open thread page asks whether new replies came in
@@ -48,7 +56,27 @@ def load(app, test_config: dict | None) -> None:
     app.config["SESSION_COOKIE_SECURE"] = secure
     app.config["REMEMBER_COOKIE_SECURE"] = secure
     app.config["PREFERRED_URL_SCHEME"] = "https" if secure else "http"
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    # Without Redis, the board's own database: every worker process of the machine counts one count.
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "reelboard-database://"
+    app.config["BASE_URL"] = app.config["BASE_URL"] or app.config["SERVE_URL"]
+    if app.config["BASE_URL"]:
+        pin_host(app, app.config["BASE_URL"])
+
+
+LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+
+
+def pin_host(app, base_url: str) -> None:
+    """Absolute URLs name BASE_URL's host, and requests must name it too (Flask's SERVER_NAME and TRUSTED_HOSTS).
+
+    A board on a loopback address answers to each of the machine's names for it (127.0.0.1, localhost).
+    """
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        raise ValueError(f"BASE_URL must be like https://films.example or http://127.0.0.1:5000, not {base_url!r}")
+    app.config["SERVER_NAME"] = parts.netloc
+    app.config["PREFERRED_URL_SCHEME"] = parts.scheme
+    app.config["TRUSTED_HOSTS"] = list(LOOPBACK_NAMES) if parts.hostname in LOOPBACK_NAMES else [parts.hostname]
 
 
 def normalise_database_url(url: str) -> str:
@@ -64,7 +92,7 @@ def write_instance_config(instance_path: str) -> Path | None:
     path = Path(instance_path) / "config.py"
     if path.exists():
         return None
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as config:
         config.write(

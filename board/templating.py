@@ -36,7 +36,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["ago"] = time_ago
     app.jinja_env.filters["isoformat"] = lambda moment: moment.isoformat(timespec="seconds") + "Z"
     app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES,
-                                 url_for=url_for_by_pattern)
+                                 url_for=url_for_by_pattern, absolute_url=absolute_url)
     # The member (or visitor) object itself, not the current_user proxy: a thread page asks it hundreds of questions.
     app.context_processor(lambda: {"viewer": current_user._get_current_object()})
 
@@ -66,6 +66,12 @@ def url_for_by_pattern(endpoint: str, **values) -> str:
     if pattern is None:
         return url_for(endpoint, **values)
     return f"{pattern[0]}{value}{pattern[1]}"
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link that leaves the page (feeds, link previews): on BASE_URL when it is set, else on the host asked for."""
+    scheme = current_app.config["PREFERRED_URL_SCHEME"] if current_app.config["BASE_URL"] else None
+    return url_for(endpoint, _external=True, _scheme=scheme, **values)
 
 
 def time_ago(moment: datetime, now: datetime | None = None) -> str:

@@ -7,7 +7,7 @@ from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page
-from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read
+from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
 
 bp = Blueprint("threads", __name__)
 SORTS = ("hot", "new", "top", "active")
@@ -32,7 +32,7 @@ def index():
 @shared_page
 def show(thread_id: int):
     thread = get_thread_or_404(thread_id)
-    reading = read(db.session.scalars(Post.tree(thread.id)).all(), reply_sort(), request.args.get("page", 1, type=int))
+    reading = read_page(thread, reply_sort(), request.args.get("page", 1, type=int))
     if reading is None:
         abort(404)
     return render_reading("threads/show.html", thread, reading)
@@ -76,14 +76,14 @@ def new():
 
 
 def get_thread_or_404(thread_id: int) -> Thread:
-    """The thread with its film, author and opening post in one SELECT."""
+    """The thread with its film, author and opening post (with its author) in one SELECT."""
     thread = db.session.scalar(
         db.select(Thread)
         .where(Thread.id == thread_id)
         .options(
             db.joinedload(Thread.film),
             db.joinedload(Thread.author),
-            db.joinedload(Thread.opening_post),
+            db.joinedload(Thread.opening_post).joinedload(Post.author),
         )
     )
     if thread is None:

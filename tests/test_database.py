@@ -1,15 +1,19 @@
 """The database underneath: SQLite tuned for concurrent writers, and the same code on PostgreSQL."""
+import fcntl
 import os
+import platform
+import stat
 import threading
 
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
+from board.database import writer_lock_path
 from board.extensions import db
 from board.models import Post, Thread
 
-from .conftest import TEST_DATABASE_URL, make_test_app
+from .conftest import TEST_DATABASE_URL, dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
 
 POSTGRES_URL = os.environ.get("BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -177,28 +181,161 @@ def test_what_is_read_before_the_writes_stays_readable_and_a_refusal_inside_is_c
         db.session.rollback()
 
 
-@sqlite_only
-def test_a_writer_that_leaves_any_way_lets_the_next_one_in_at_once(app, client):
-    """Commit, rollback or a refused request: the write lock is free again (a leak would stall the next 10 s)."""
-    import time
+def writer_queue_is_free(database_path: str) -> bool:
+    """Whether another process could take the writer queue's turn right now (flock on a new open file is one)."""
+    lock_path = writer_lock_path(database_path)
+    if not os.path.exists(lock_path):
+        return False  # no queue at all: SQLite's busy handler is all the waiting writers have
+    descriptor = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(descriptor)
 
+
+@sqlite_only
+def test_a_writer_that_leaves_any_way_lets_the_next_one_in_at_once(app, client, database_url):
+    """Commit, rollback, an exception, a dropped connection, a refused request: the write lock and the queue are free."""
+    path = database_url.removeprefix("sqlite:///")
     make_user(app, "queue")
+
+    def free() -> bool:
+        return other_writer_gets_the_lock(path) and writer_queue_is_free(path)
+
     with app.test_request_context("/", method="POST"):
         db.session.execute(text("UPDATE users SET bio_source = 'a'"))
+        assert not free()
         db.session.commit()
+        assert free()
         db.session.execute(text("UPDATE users SET bio_source = 'b'"))
         db.session.rollback()
-    assert client.submit("/posts/999999/vote", {"direction": "up"}).status_code in (303, 404)  # refused
-    finished = []
-
-    def write():
-        started = time.monotonic()
+        assert free()
+        db.session.execute(text("UPDATE users SET bio_source = 'c'"))
+        db.session.connection().invalidate()  # a broken connection is closed, not returned
+        db.session.rollback()
+        assert free()
+    with pytest.raises(RuntimeError):
         with app.test_request_context("/", method="POST"):
-            db.session.execute(text("UPDATE users SET bio_source = 'c'"))
-            db.session.commit()
-        finished.append(time.monotonic() - started)
+            db.session.execute(text("UPDATE users SET bio_source = 'd'"))
+            raise RuntimeError("a view failing mid-write")  # the request's teardown returns the connection
+    assert free()
+    assert client.submit("/posts/999999/vote", {"direction": "up"}).status_code in (303, 404)  # refused
+    assert free()
+    with app.app_context():
+        db.session.execute(text("UPDATE users SET bio_source = 'e'"))  # the CLI's writes queue too
+        assert not free()
+        db.session.remove()
+    assert free()
 
-    worker = threading.Thread(target=write)
-    worker.start()
-    worker.join(30)
-    assert finished and finished[0] < 2
+
+# The system call a thread is blocked in, per architecture: flock() is the writer queue, the sleeps are SQLite's
+# busy handler (usleep).
+SYSCALLS = {"x86_64": {73: "flock", 35: "nanosleep", 230: "clock_nanosleep"},
+            "aarch64": {32: "flock", 101: "nanosleep", 115: "clock_nanosleep"}}
+
+HOLD_THE_LOCK = """
+import fcntl, os, sqlite3, sys
+queue = os.open(sys.argv[2], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(queue, fcntl.LOCK_EX)
+database = sqlite3.connect(sys.argv[1], isolation_level=None)
+database.execute("BEGIN IMMEDIATE")
+database.execute("UPDATE users SET bio_source = 'the other process'")
+print("holding", flush=True)
+sys.stdin.readline()
+database.execute("COMMIT")
+"""
+
+
+def blocked_in(native_id: int) -> str | None:
+    """The waiting call (flock or a sleep) a thread of this process is blocked in right now, if any."""
+    calls = SYSCALLS.get(platform.machine())
+    assert calls, f"no system call numbers for {platform.machine()}"
+    with open(f"/proc/self/task/{native_id}/syscall") as status:
+        number = status.read().split()[0]
+    return calls.get(int(number)) if number.isdigit() else None
+
+
+@sqlite_only
+def test_a_waiting_writer_waits_in_the_queue_not_asleep_in_sqlites_busy_handler(app, database_url):
+    """Another process is writing: a vote waits blocked on the queue (woken at release), then is stored once."""
+    import subprocess
+    import sys
+
+    path = database_url.removeprefix("sqlite:///")
+    author, voter = make_user(app, "author"), make_user(app, "voter")
+    thread = make_thread(app, author, "Sans Soleil")
+    client = app.test_client()
+    client.log_in(voter)
+    token = client.csrf_token()
+    with subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, path, writer_lock_path(path)],
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
+        try:
+            assert other.stdout.readline() == "holding\n"
+            outcome, waiter = {}, []
+
+            def vote():
+                waiter.append(threading.get_native_id())
+                outcome["status"] = client.post(f"/posts/{thread.opening_post.id}/vote",
+                                                data={"direction": "up", "csrf_token": token}).status_code
+
+            worker = threading.Thread(target=vote)
+            worker.start()
+            while not waiter:
+                pass
+            waiting_in = None
+            for _ in range(2000):  # until the vote waits (it reads first, without any lock); bounded, no clock
+                waiting_in = blocked_in(waiter[0])
+                if waiting_in or not worker.is_alive():
+                    break
+                threading.Event().wait(0.005)
+            assert waiting_in == "flock", f"the waiting writer is in {waiting_in}, not queued"
+            other.stdin.write("\n")
+            other.stdin.flush()
+            worker.join(30)
+            assert outcome == {"status": 303}
+            assert other.wait(30) == 0
+        finally:
+            if other.poll() is None:
+                other.kill()
+    with app.app_context():
+        assert db.session.get(Post, thread.opening_post.id).score == 1
+        assert db.session.scalar(text("SELECT bio_source FROM users WHERE username = 'author'")) == "the other process"
+
+
+@sqlite_only
+def test_the_queue_lock_file_is_the_owners_beside_the_database_and_no_visitor_needs_it(app, database_url):
+    path = database_url.removeprefix("sqlite:///")
+    lock_path = writer_lock_path(path)
+    assert lock_path == path + "-writers"
+    author, voter = make_user(app, "author"), make_user(app, "voter")
+    thread = make_thread(app, author, "Cleo from 5 to 7")
+    os.remove(lock_path)  # made when the tables were; a board process starting now finds none
+    board = make_test_app(database_url)
+    client = board.test_client()
+    assert client.get("/").status_code == 200
+    assert client.get(f"/threads/{thread.id}").status_code == 200
+    assert not os.path.exists(lock_path)  # reading takes no turn
+    client.log_in(voter)
+    assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    assert stat.S_IMODE(os.stat(lock_path).st_mode) == 0o600
+    dispose(board)
+
+
+@sqlite_only
+def test_a_board_whose_lock_file_cannot_be_opened_still_reads_and_writes(app_factory, database_url, caplog):
+    """A lock file that can't be opened (here a directory in its place): SQLite's busy timeout alone, as before."""
+    path = database_url.removeprefix("sqlite:///")
+    os.mkdir(writer_lock_path(path))
+    app = app_factory()
+    author, voter = make_user(app, "author"), make_user(app, "voter")
+    thread = make_thread(app, author, "Jeanne Dielman")
+    client = app.test_client()
+    assert client.get(f"/threads/{thread.id}").status_code == 200
+    client.log_in(voter)
+    assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    assert "no writer queue across processes" in caplog.text
+    with app.app_context():
+        assert db.session.get(Post, thread.opening_post.id).score == 1

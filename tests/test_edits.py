@@ -130,7 +130,7 @@ def test_title_edit_on_an_opening_post_updates_the_thread_and_its_heading(app, c
     response = edit(client, opening, "The opening essay.", title="  A  better\ntitle ", htmx=True)
     assert response.status_code == 200
     fragment = response.get_data(as_text=True)
-    assert '<h1 id="thread-title" hx-swap-oob="true">A better title</h1>' in fragment
+    assert '<h1 id="thread-title" dir="auto" hx-swap-oob="true">A better title</h1>' in fragment
     assert fetch(app, Thread, conversation["thread"].id).title == "A better title"
     [revision] = revisions_of(app, opening)
     assert (revision.title, revision.body_source) == ("A thread", "The opening essay.")
@@ -351,7 +351,7 @@ def test_history_shows_title_changes_of_an_opening_post(app, client, conversatio
     page = client.get(f"/posts/{conversation['opening'].id}/history").get_data(as_text=True)
     assert '<div class="diff diff--title">A <ins>much better </ins>thread</div>' in page
     assert "The text stayed the same; only the title changed." in page
-    assert page.index("A much better thread</p>") < page.index('<span class="visually-hidden">Thread title: </span>A thread</p>')
+    assert page.index("A much better thread</bdi></p>") < page.index('<span class="visually-hidden">Thread title: </span><bdi>A thread</bdi></p>')
 
 
 def test_history_escapes_html_typed_into_posts(app, client, conversation):
@@ -510,6 +510,7 @@ def test_authorization_matrix_for_editing_deleting_and_history(app, client, conv
         assert htmx or response.headers["Location"] == f"/threads/{conversation['thread'].id}#post-{conversation['reply'].id}"
     else:
         assert response.status_code == status
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")  # ASVS 14.3.2
     assert measure(app, conversation) == effect
 
 

@@ -114,9 +114,9 @@ def test_an_old_slug_redirects_permanently_and_an_unknown_one_is_404(app, client
 
 def test_the_film_is_linked_from_thread_rows_and_the_thread_page(app, client):
     thread = make_thread(app, make_user(app), "Linked", film=("Cléo from 5 to 7", 1962))
-    link = '<a class="film" href="/films/cleo-from-5-to-7-1962">Cléo from 5 to 7 (1962)</a>'
+    link = '<a class="film" href="/films/cleo-from-5-to-7-1962"><bdi>Cléo from 5 to 7 (1962)</bdi></a>'
     assert link in client.get("/").get_data(as_text=True)
-    assert '<a href="/films/cleo-from-5-to-7-1962">Cléo from 5 to 7 (1962)</a>' in client.get(
+    assert '<a href="/films/cleo-from-5-to-7-1962"><bdi>Cléo from 5 to 7 (1962)</bdi></a>' in client.get(
         f"/threads/{thread.id}"
     ).get_data(as_text=True)
 
@@ -442,3 +442,94 @@ def test_index_orders_by_title_then_year(app, client):
         make_thread(app, author, film=(title, year))
     page = client.get("/films").get_data(as_text=True)
     assert re.findall(r'<a href="/films/([^"]+)">', page) == ["her", "her-2013", "her-2-2001", "here-2003", "heretic-2024"]
+
+
+# A year typed after the title, and slugs that are route words (issue item 3) -----------------------------------------------
+
+def films_stored(app) -> list[tuple]:
+    with app.app_context():
+        return [(film.title, film.year, film.slug) for film in db.session.scalars(db.select(Film).order_by(Film.id))]
+
+
+def start_thread(client, film_title: str, film_year: str = ""):
+    return client.submit("/threads/new", {"title": "Talk", "film_title": film_title, "film_year": film_year, "body": "Yes."})
+
+
+@pytest.mark.parametrize("typed", ["Her (2013)", "Her, 2013", "her ( 2013 )", "HER,2013"])
+def test_a_year_after_the_title_finds_the_existing_film(app, client, typed):
+    existing = make_thread(app, make_user(app), film=("Her", 2013)).film_id
+    client.log_in(make_user(app))
+    response = start_thread(client, typed)
+    assert response.status_code == 303
+    thread_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    assert fetch(app, Thread, thread_id).film_id == existing
+    assert films_stored(app) == [("Her", 2013, "her-2013")]
+
+
+TYPED_FILMS = [
+    ("Her (2013)", ("Her", 2013, "her-2013")),
+    ("Cléo from 5 to 7, 1962", ("Cléo from 5 to 7", 1962, "cleo-from-5-to-7-1962")),
+    ("1917 (2019)", ("1917", 2019, "1917-2019")),
+    # Not a year after the title: the title as typed.
+    ("Blade Runner 2049", ("Blade Runner 2049", None, "blade-runner-2049")),
+    ("1917", ("1917", None, "1917")),
+    ("Columbus (1492)", ("Columbus (1492)", None, "columbus-1492")),  # no film year
+    ("(2013)", ("(2013)", None, "2013")),
+]
+
+
+def test_a_year_after_the_title_is_the_new_films_year(app_factory):
+    app = app_factory(RATE_LIMITS={"threads_new_account": "20 per hour"})
+    client = app.test_client()
+    client.log_in(make_user(app))
+    for typed, _ in TYPED_FILMS:
+        assert start_thread(client, typed).status_code == 303
+    assert films_stored(app) == [stored for _, stored in TYPED_FILMS]
+    for film_ident in (1, 2, 3):  # as a film row shows the film ("Her (2013)"), typed again: the same film
+        assert start_thread(client, str(fetch(app, Film, film_ident))).status_code == 303
+    assert films_stored(app) == [stored for _, stored in TYPED_FILMS]
+
+
+def test_the_year_box_and_a_year_after_the_title_must_agree(app, client):
+    client.log_in(make_user(app))
+    response = start_thread(client, "Her (2013)", "2014")
+    assert response.status_code == 422
+    assert "The film&#39;s title ends with the year 2013: leave this empty or make them agree." in response.get_data(as_text=True)
+    assert films_stored(app) == []
+    assert start_thread(client, "Her (2013)", "2013").status_code == 303
+    assert films_stored(app) == [("Her", 2013, "her-2013")]
+
+
+def test_suggestions_find_a_film_typed_as_they_show_it(app, client):
+    author = make_user(app)
+    for year in (2013, 1953):
+        make_thread(app, author, film=("Her", year))
+    for typed in ("Her (2013)", "Her, 2013"):
+        fragment = client.htmx_get("/films/suggest", query_string={"film_title": typed}).get_data(as_text=True)
+        assert re.findall(r'data-title="([^"]+)" data-year="(\d*)"', fragment) == [("Her", "2013")]
+        assert "1 film found" in fragment
+
+
+def route_words(app) -> set[str]:
+    """Every fixed word after /films/ in the board's routes, read from the routes themselves."""
+    parts = (rule.rule.split("/") for rule in app.url_map.iter_rules())
+    return {part[2] for part in parts if len(part) > 2 and part[1] == "films" and "<" not in part[2]}
+
+
+@pytest.mark.parametrize("way", ["new thread", "rename"])
+def test_no_film_slug_is_a_route_word(app, client, moderator, way):
+    words = route_words(app)
+    assert "suggest" in words
+    client.log_in(moderator)
+    for number, word in enumerate(sorted(words)):
+        if way == "new thread":
+            assert start_thread(client, word.title()).status_code == 303  # a film called "Suggest", no year
+        else:
+            make_thread(app, moderator, film=(f"Other {number}", None))
+            assert client.submit(f"/films/other-{number}/rename", {"title": word.title(), "year": ""}).status_code == 303
+        slug = fetch(app, Film, film_id(app, word)).slug
+        assert slug != word and slug.startswith(word)
+        page = client.get(f"/films/{slug}")
+        assert page.status_code == 200 and f"<h1>{word.title()}" in page.get_data(as_text=True)
+    suggestions = client.htmx_get("/films/suggest?q=sugg")
+    assert suggestions.status_code == 200 and 'data-title="Suggest"' in suggestions.get_data(as_text=True)

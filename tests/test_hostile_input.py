@@ -455,9 +455,6 @@ def test_hostile_short_fields_are_served_inert(app, people, count_queries, place
 
 # Bidi overrides and invisible characters: text anywhere, but in a name (a thread's or a film's title, shown in
 # <title>, headings, lists and feeds, where no element can isolate them) they must be refused or neutralized.
-# The rule that refuses them is on the "names" branch: until it is merged these fail, and the strict xfail says so
-# (it turns into a failure once they pass: then remove the mark).
-@pytest.mark.xfail(strict=True, reason="names: bidi/zero-width characters in titles are refused on the 'names' branch")
 @pytest.mark.parametrize("place", NAME_PLACES)
 @pytest.mark.parametrize("entry", HIDDEN_CHARACTER_ENTRIES)
 def test_bidi_and_invisible_characters_in_names_are_refused_or_neutralized(app, people, count_queries, place, entry):

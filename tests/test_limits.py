@@ -239,9 +239,10 @@ def test_building_more_boards_in_one_process_does_not_stack_their_limits(app_fac
     assert [client.submit(url, {"direction": "up"}).status_code for _ in range(5)] == [303] * 4 + [429]
 
 
-def test_the_defaults_apply_in_memory_unless_configured(app):
+def test_the_defaults_apply_counted_in_the_boards_database_unless_redis_is_configured(app, app_factory, redis_url):
     assert app.config["RATE_LIMITS"] == {}
-    assert app.config["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert app.config["RATELIMIT_STORAGE_URI"] == "reelboard-database://"
+    assert app_factory(REDIS_URL=redis_url).config["RATELIMIT_STORAGE_URI"] == redis_url
 
 
 @pytest.mark.parametrize("rate_limits, complaint", [({"vote": "1 per minute"}, "unknown limit 'vote'"),
@@ -251,22 +252,25 @@ def test_a_mistyped_limit_stops_the_board_from_starting(app_factory, rate_limits
         app_factory(RATE_LIMITS=rate_limits)
 
 
-# Several processes: in memory each counts alone, through Redis they share. The board in another process is a real
-# second process: apps in one process would share the one module-level limiter, and so its counts, whatever the storage.
+# Several processes: they share one count, through the board's database on one machine, through Redis across app
+# servers. The board in another process is a real second process (a worker of `make run`): apps in one process would
+# share the one module-level limiter, and so its counts, whatever the storage.
 
 OTHER_PROCESS = """
 import json, sys
 from tests.conftest import make_test_app
-database_url, redis_url, rate_limits, username, attempts = json.loads(sys.argv[1])
+database_url, redis_url, rate_limits, usernames = json.loads(sys.argv[1])
 client = make_test_app(database_url, REDIS_URL=redis_url, RATE_LIMITS=rate_limits).test_client()
 print(json.dumps([client.submit("/login", {"username": username, "password": "wrong"}).status_code
-                  for _ in range(attempts)]))
+                  for username in usernames]))
 """
 
 
-def failed_logins_in_another_process(database_url: str, redis_url: str | None, username: str, attempts: int) -> list:
+def failed_logins_in_another_process(database_url: str, redis_url: str | None, username: str | list,
+                                     attempts: int = 1) -> list:
     """Another board process on the same database (and Redis, if given) tries to log in: its statuses."""
-    arguments = json.dumps([database_url, redis_url, LOW_LIMITS, username, attempts])
+    usernames = [username] * attempts if isinstance(username, str) else username
+    arguments = json.dumps([database_url, redis_url, LOW_LIMITS, usernames])
     done = subprocess.run([sys.executable, "-W", "error", "-c", OTHER_PROCESS, arguments],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
@@ -285,13 +289,36 @@ def test_two_processes_sharing_redis_share_one_limit(app_factory, database_url, 
         assert any(b"account:erin" in key for key in server.keys("LIMITS*"))
 
 
-def test_two_processes_without_redis_count_separately(app_factory, database_url):
+def test_two_processes_without_redis_share_one_login_limit_per_account(app_factory, database_url):
+    """`make run`'s two workers: the third wrong password for one account is refused, whichever worker has it."""
     client = app_factory(RATE_LIMITS=LOW_LIMITS).test_client()
     assert failed_logins(client, "frank", 2) == [422, 422]
-    assert failed_logins_in_another_process(database_url, None, "frank", 4) == [422, 422, 422, 429]
+    assert failed_logins_in_another_process(database_url, None, "frank", 2) == [422, 429]
+    assert failed_logins(client, "frank", 1) == [429]
+
+
+def test_two_processes_without_redis_share_one_login_limit_per_address(app_factory, database_url):
+    client = app_factory(RATE_LIMITS=LOW_LIMITS).test_client()
+    assert failed_logins_in_another_process(database_url, None, ["guess0", "guess1", "guess2"]) == [422] * 3
+    assert [failed_logins(client, f"guess{number}", 1)[0] for number in (3, 4, 5)] == [422, 422, 429]
+
 
 
 def test_an_unreachable_redis_falls_back_to_limits_in_memory(app_factory, database_url):
     app_factory()  # the tables the other process logs in against
     statuses = failed_logins_in_another_process(database_url, "redis://127.0.0.1:1/0", "grace", 4)
     assert statuses == [422, 422, 422, 429]
+
+
+def test_two_processes_guessing_at_once_get_exactly_the_limit_between_them(app_factory, database_url):
+    """Counting and adding are one step: processes racing on one account never slip an attempt past the limit."""
+    app_factory(RATE_LIMITS=LOW_LIMITS)
+    arguments = json.dumps([database_url, None, LOW_LIMITS, ["henry"] * 6])
+    racing = [subprocess.Popen([sys.executable, "-W", "error", "-c", OTHER_PROCESS, arguments], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    statuses = []
+    for process in racing:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        statuses += json.loads(out.splitlines()[-1])
+    assert sorted(statuses) == [422] * 3 + [429] * 9

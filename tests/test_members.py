@@ -46,7 +46,7 @@ def test_profile_shows_joined_karma_threads_and_links_replies_to_their_post(app,
     assert "Tati builds a city." in page and "A fan&#39;s thread" not in page
     assert "Playtime (1967)" in page
     replies = main_of(client.get("/u/Critic?tab=replies").get_data(as_text=True))
-    assert f'<a href="/posts/{critic["reply"].id}">A fan&#39;s thread</a>' in replies
+    assert f'<a href="/posts/{critic["reply"].id}"><bdi>A fan&#39;s thread</bdi></a>' in replies
     assert "A reply from the critic." in replies and "The critic answers back." in replies
     assert "Why Playtime still matters" in replies  # the thread of the second reply
     assert "Tati builds a city." not in replies

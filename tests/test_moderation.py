@@ -62,7 +62,7 @@ def test_hide_with_reason_leaves_a_placeholder_for_members(app, client, other_cl
     fragment = response.get_data(as_text=True)
     assert response.status_code == 200 and fragment.lstrip().startswith('<article class="post is-hidden"')
     assert f'id="post-{reply_id}"' in fragment.split(">", 1)[0]
-    assert "Hidden by moderators</strong>: personal attack" in fragment and "Unhide" in fragment
+    assert "Hidden by moderators</strong>: <bdi>personal attack</bdi>" in fragment and "Unhide" in fragment
     assert "A reply that breaks the rules." in fragment  # moderators still see it
     assert fetch(app, Post, reply_id).hidden_reason == "personal attack"
     assert records(app) == [(board["moderator"].id, "hide", "post", reply_id, "personal attack")]
@@ -70,7 +70,7 @@ def test_hide_with_reason_leaves_a_placeholder_for_members(app, client, other_cl
     other_client.log_in(board["author"])  # not the reply's author
     page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
     assert "A reply that breaks the rules." not in page
-    assert '<p class="post__placeholder">Hidden by moderators: personal attack.</p>' in page
+    assert '<p class="post__placeholder">Hidden by moderators: <bdi>personal attack</bdi>.</p>' in page
     assert "An answer to it." in page  # replies keep their place under the placeholder
     assert page.index(f'id="post-{reply_id}"') < page.index(f'id="post-{board["child"].id}"')
 
@@ -81,7 +81,7 @@ def test_the_author_still_sees_their_hidden_post_with_the_reason(app, client, ot
     other_client.log_in(board["member"])
     page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
     assert "A reply that breaks the rules." in page
-    assert "<strong>Hidden by moderators</strong>: off-topic." in page and "Only you and the moderators can see this." in page
+    assert "<strong>Hidden by moderators</strong>: <bdi>off-topic</bdi>." in page and "Only you and the moderators can see this." in page
     assert other_client.get("/").status_code == 200
 
 
@@ -280,4 +280,6 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
     if role == "banned":
         assert "Your account is banned permanently. Reason: matrix" in response.get_data(as_text=True)
+    # What a signed-in member is sent (their page, their ban notice, a redirect) is never stored (ASVS 14.3.2).
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")
     assert measure(app, board) == effect

@@ -3,12 +3,17 @@ import gzip
 import re
 import time
 
+from pathlib import Path
+
+import pytest
 import redis
+from flask_migrate import upgrade
 
 from board import page_cache
-from board.models import Role
+from board.extensions import db
+from board.models import Role, Thread
 
-from .conftest import dispose, make_test_app
+from .conftest import TEST_DATABASE_URL, dispose, make_test_app, reset_database
 from .factories import make_reply, make_thread, make_user
 
 
@@ -67,7 +72,7 @@ def test_a_hidden_post_leaves_the_cached_page_at_once(client, other_client, app)
     assert other_client.submit(f"/posts/{reply.id}/hide", {"reason": "Spam"}).status_code == 303
     page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
     assert "cheap watches" not in page
-    assert "Hidden by moderators: Spam." in page
+    assert "Hidden by moderators: <bdi>Spam</bdi>." in page
 
 
 def test_a_write_in_another_worker_reaches_this_workers_visitors(app, database_url):
@@ -275,3 +280,117 @@ def test_with_redis_unreachable_pages_are_rendered_and_writes_go_through(app_fac
     make_reply(board, thread.opening_post, make_user(board), "Still written.")
     assert "Still written." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
     assert "page cache unavailable" in caplog.text
+
+
+# What a kept page's key is made of (page_cache.page_key): each part keeps apart what differs in it.
+
+def test_a_boosted_navigation_and_an_htmx_request_are_kept_apart(client, app):
+    make_thread(app, make_user(app), body="Ozu's pillow shots.")
+    boosted = visit(client, "/search?q=pillow", **{"HX-Request": "true", "HX-Boosted": "true"})
+    assert "<html" in boosted.get_data(as_text=True)  # a boosted navigation is a whole page
+    fragment = visit(client, "/search?q=pillow", **{"HX-Request": "true"})
+    assert "<html" not in fragment.get_data(as_text=True) and "pillow" in fragment.get_data(as_text=True)
+    assert "<html" in visit(client, "/search?q=pillow", **{"HX-Request": "true", "HX-Boosted": "true"}).get_data(as_text=True)
+    assert {"HX-Request", "HX-Boosted"} <= set(map(str.strip, fragment.headers["Vary"].split(",")))
+
+
+def test_each_query_string_is_its_own_page(client, app):
+    make_thread(app, make_user(app), body="Ozu's pillow shots.")
+    make_thread(app, make_user(app), body="Kiarostami's cars.")
+    assert "pillow" in visit(client, "/search?q=pillow").get_data(as_text=True)
+    cars = visit(client, "/search?q=cars").get_data(as_text=True)
+    assert "Kiarostami" in cars and "pillow shots" not in cars
+
+
+def test_each_host_is_its_own_page(client, app):
+    make_thread(app, make_user(app))
+    local = visit(client, "/feeds/front.atom").get_data(as_text=True)
+    other = client.get("/feeds/front.atom", base_url="http://127.0.0.1").get_data(as_text=True)
+    assert "http://localhost/" in local and "http://localhost/" not in other and "http://127.0.0.1/" in other
+
+
+# Pages belong to the database they were rendered from ----------------------------------------------------------------
+# Each case changes the database under the cache without a write through the board, then asks as a visitor would.
+
+@pytest.fixture(params=["file", "redis"])
+def cache_settings(request):
+    """Where the two processes of a case keep their pages: the directory under instance/, or Redis."""
+    if request.param == "redis":
+        return {"REDIS_URL": request.getfixturevalue("redis_url"), "PAGE_CACHE_DIR": None}
+    return {}
+
+
+def migrated_board(app_factory, tmp_path, **settings):
+    """A board built the way `make run` builds it (migrations, no demo), serving a front page with one thread."""
+    app = app_factory(create_tables=False, DEMO=False, **settings)
+    app.instance_path = str(tmp_path / "instance")
+    result = app.test_cli_runner().invoke(args=["setup"])
+    assert result.exit_code == 0, result.output
+    make_thread(app, make_user(app), title="Written before")
+    assert "Written before" in visit(app.test_client(), "/").get_data(as_text=True)
+    return app
+
+
+def same_cache(app) -> dict:
+    keys = ("PAGE_CACHE_DIR", "CACHE_KEY_PREFIX", "REDIS_URL", "DEMO")
+    return {key: app.config[key] for key in keys}
+
+
+def delete_database(app) -> None:
+    """What an administrator does to start afresh: the SQLite file goes (with its -wal and -shm), or every table."""
+    if TEST_DATABASE_URL:
+        reset_database(app, create_tables=False)
+        return
+    dispose(app)
+    database = Path(app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+    for path in (database, Path(f"{database}-wal"), Path(f"{database}-shm")):
+        path.unlink(missing_ok=True)
+
+
+def test_a_database_deleted_and_set_up_again_serves_none_of_the_old_pages(app_factory, database_url, tmp_path,
+                                                                          cache_settings):
+    old = migrated_board(app_factory, tmp_path, **cache_settings)
+    delete_database(old)
+    restarted = make_test_app(database_url, **same_cache(old))  # `make run` again: a new process, same cache
+    restarted.instance_path = old.instance_path
+    assert restarted.test_cli_runner().invoke(args=["setup"]).exit_code == 0
+    assert "Written before" not in visit(restarted.test_client(), "/").get_data(as_text=True)
+    dispose(restarted)
+
+
+def test_a_process_starting_on_another_database_serves_none_of_the_old_pages(app_factory, database_url, tmp_path,
+                                                                            cache_settings):
+    """The new database was made where the cache could not be reached: the first process started on it notices."""
+    old = migrated_board(app_factory, tmp_path, **cache_settings)
+    delete_database(old)
+    elsewhere = make_test_app(database_url, PAGE_CACHE_DIR=str(tmp_path / "another-cache"))
+    assert elsewhere.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    dispose(elsewhere)
+    worker = make_test_app(database_url, **same_cache(old))
+    assert "Written before" not in visit(worker.test_client(), "/").get_data(as_text=True)
+    dispose(worker)
+
+
+@pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="flask restore is for SQLite boards")
+def test_a_restore_serves_none_of_the_pages_kept_before_it(app_factory, tmp_path, cache_settings):
+    board = migrated_board(app_factory, tmp_path, **cache_settings)
+    runner = board.test_cli_runner()
+    assert runner.invoke(args=["backup", str(tmp_path / "saved.db")]).exit_code == 0
+    make_thread(board, make_user(board), title="Written after the backup")
+    visitor = board.test_client()
+    assert "Written after the backup" in visit(visitor, "/").get_data(as_text=True)
+    assert runner.invoke(args=["restore", str(tmp_path / "saved.db"), "--yes"]).exit_code == 0
+    assert "Written after the backup" not in visit(visitor, "/").get_data(as_text=True)
+
+
+def test_a_migration_serves_none_of_the_pages_kept_before_it(app_factory, tmp_path, cache_settings):
+    board = app_factory(create_tables=False, **cache_settings)
+    with board.app_context():
+        upgrade(revision="0004_search")  # a board one release behind
+    thread = make_thread(board, make_user(board), title="Named before the migration")
+    visitor = board.test_client()
+    assert "Named before the migration" in visit(visitor, "/").get_data(as_text=True)
+    with board.app_context(), db.engine.begin() as connection:  # data a migration changes, as data migrations do
+        connection.execute(db.update(Thread).where(Thread.id == thread.id).values(title="Named by the migration"))
+    assert board.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert "Named by the migration" in visit(visitor, "/").get_data(as_text=True)

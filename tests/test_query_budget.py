@@ -1,7 +1,9 @@
 """The number of SQL statements a page runs does not grow with the number of posts or threads on it."""
 import random
+import re
 
 import pytest
+from sqlalchemy import event
 
 from board.extensions import db
 from board.models import MAX_DEPTH, Film, Post, Thread, User
@@ -67,3 +69,65 @@ def test_front_page_runs_the_same_few_statements_for_5_and_100_threads(app, clie
             assert page.count('<li class="thread-row') == total
             counts.append(statements_for(client, count_queries, f"/?sort={sort}"))
     assert counts == [FRONT_PAGE_BUDGET[viewer]] * 6
+
+
+
+def bulk_thread(app, replies: int, seed: int) -> int:
+    """A thread of `replies` replies in a random tree (each reply's row as Post.add_reply writes it), inserted in one
+    batch: a thousand add_reply calls take half a minute. A third of the replies are top-level."""
+    rng = random.Random(seed)
+    author_id = make_user(app).id
+    with app.app_context():
+        thread = Thread.start(db.session.get(User, author_id), Film.find_or_create("Playtime", 1967), "Long", "Essay.", False)
+        db.session.flush()
+        opening = thread.opening_post
+        first_id = db.session.scalar(db.select(db.func.max(Post.id))) + 1
+        rows, paths, depths = [], {opening.id: opening.path}, {opening.id: 0}
+        for post_id in range(first_id, first_id + replies):
+            parent_id = opening.id if rng.random() < 0.33 else rng.choice(list(paths))
+            if depths[parent_id] >= MAX_DEPTH:
+                parent_id = opening.id
+            paths[post_id], depths[post_id] = paths[parent_id] + Post.path_segment(post_id), depths[parent_id] + 1
+            votes = rng.randint(0, 3), rng.randint(0, 2)
+            rows.append({"id": post_id, "thread_id": thread.id, "parent_id": parent_id, "author_id": author_id,
+                         "depth": depths[post_id], "path": paths[post_id], "body_source": f"Reply {post_id}",
+                         "body_html": f"<p>Reply {post_id}</p>", "upvotes": votes[0], "downvotes": votes[1],
+                         "score": votes[0] - votes[1]})
+        db.session.execute(db.insert(Post), rows)
+        thread.reply_count = replies
+        db.session.commit()
+        if db.engine.dialect.name == "postgresql":  # ids were given: the sequence moves past them
+            db.session.execute(db.text("SELECT setval(pg_get_serial_sequence('posts', 'id'), (SELECT max(id) FROM posts))"))
+            db.session.commit()
+        return thread.id
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "member"])
+def test_a_thread_page_of_1000_replies_runs_the_statements_of_one_of_200(app, client, count_queries, viewer):
+    app.config["TOP_REPLIES_PER_PAGE"] = 20
+    short, long = bulk_thread(app, 200, seed=3), bulk_thread(app, 1000, seed=4)
+    if viewer == "member":
+        client.log_in(make_user(app))
+    for query in ("", "?sort=new", "?sort=old&page=2"):
+        counts = [statements_for(client, count_queries, f"/threads/{thread_id}{query}") for thread_id in (short, long)]
+        assert counts == [THREAD_PAGE_BUDGET[viewer]] * 2
+
+
+@pytest.mark.parametrize("sort", ["best", "new", "old"])
+def test_a_thread_page_loads_only_the_posts_it_shows(app, client, sort):
+    """The SELECT reads the page's posts (down to the cut), not the thread: counted as posts built from rows."""
+    app.config["TOP_REPLIES_PER_PAGE"] = 10
+    thread_id = bulk_thread(app, 1000, seed=9)
+    loaded = []
+
+    def record(post, _context):
+        loaded.append(post.id)
+
+    event.listen(Post, "load", record)
+    try:
+        page = client.get(f"/threads/{thread_id}?sort={sort}&page=2").get_data(as_text=True)
+    finally:
+        event.remove(Post, "load", record)
+    shown = set(map(int, re.findall(r'<article class="post[^"]*"\s+id="post-(\d+)"', page)))
+    assert 10 < len(shown) < 300 and "Page 2 of" in page
+    assert sorted(loaded) == sorted(shown)  # the opening post (with the thread) and the page's replies, each once

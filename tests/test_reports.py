@@ -260,7 +260,7 @@ def test_queue_groups_reports_by_post_oldest_first(app, client, board):
     entry = "".join(entry)
     assert "3 open reports" in entry and "1 open report<" in page
     assert "Reply by <strong>author</strong>" in entry and "first <time" in entry and "1 hour ago" in entry
-    assert f'href="/posts/{board["reply"].id}">Dune part two</a>' in entry
+    assert f'href="/posts/{board["reply"].id}"><bdi>Dune part two</bdi></a>' in entry
     assert '<div class="report-entry__excerpt prose" hx-disable><p>Paul dies at the end' in entry
     for label, reporter in [("Untagged spoiler", "ann"), ("Abuse", "bob"), ("Other", "cy")]:
         assert f'<span class="report-entry__reason">{label}</span>' in entry and f"by {reporter}," in entry
@@ -524,4 +524,5 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     assert response.status_code == status
     if goes_to_login:
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
+    assert response.headers.get("Cache-Control") == (None if role == "anonymous" else "no-store")  # ASVS 14.3.2
     assert open_report_count(app, board) == effect

@@ -165,7 +165,7 @@ def test_thread_page_title_and_preview_tags_are_spoiler_safe(client, spoiler_thr
 
 def test_thread_heading_hides_a_title_spoiler_until_revealed(client, spoiler_thread):
     page = client.get(f"/threads/{spoiler_thread.id}").get_data(as_text=True)
-    heading = re.search(r'<h1 id="thread-title">(.*?)</h1>', page, re.DOTALL).group(1)
+    heading = re.search(r'<h1 id="thread-title" dir="auto">(.*?)</h1>', page, re.DOTALL).group(1)
     assert heading == (
         'What Rosebud means <span class="spoiler" tabindex="0"><span class="visually-hidden">Spoiler: </span>'
         f'<span class="spoiler-text">{TITLE_SECRET}</span></span>'
@@ -222,7 +222,7 @@ def test_front_page_excerpts_are_spoiler_safe(client, spoiler_thread, marked_thr
     page = client.get(f"/?sort={sort}").get_data(as_text=True)
     assert_no_secret(page)
     assert f"<p class=\"thread-row__excerpt\">{VISIBLE} and the ending: [spoiler]. [spoiler] Afterwards.</p>" in page
-    assert "What Rosebud means [spoiler]</a>" in page
+    assert "What Rosebud means [spoiler]</bdi></a>" in page
     # The thread marked "contains spoilers": the notice, and none of its words — not even blurred.
     assert f'<p class="thread-row__excerpt is-withheld">{WITHHELD}</p>' in page
     assert "MARKED-THREAD-WORDS" not in page

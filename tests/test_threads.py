@@ -105,7 +105,7 @@ def test_thread_page_shows_the_essay_and_the_nested_tree(app, client):
     nested = make_reply(app, first, author, "Nested answer")
     second = make_reply(app, thread.opening_post, replier, "Second answer")
     page = client.get(f"/threads/{thread.id}").get_data(as_text=True)
-    assert "<h1 id=\"thread-title\">On Persona</h1>" in page
+    assert "<h1 id=\"thread-title\" dir=\"auto\">On Persona</h1>" in page
     assert "<h3>Persona</h3>" in page  # a member's heading never outranks the page's own
     assert "Ingmar Bergman’s “Persona” — Liv Ullmann" in page
     assert "<title>On Persona — Persona (1966) — Reelboard</title>" in page

@@ -2,9 +2,12 @@
 import logging
 from logging.config import fileConfig
 
+import sqlalchemy as sa
 from alembic import context
 from flask import current_app
 
+from board.models import BoardIdentity
+from board.page_cache import follow_database
 from board.search import include_name  # the search index is raw DDL the models do not describe
 
 config = context.config
@@ -34,10 +37,18 @@ def run_migrations_online():
     options = dict(current_app.extensions["migrate"].configure_args)
     options.setdefault("process_revision_directives", skip_empty_autogenerate)
     options.setdefault("include_name", include_name)
+    applied = []
+    options.setdefault("on_version_apply", lambda step, **_: applied.append(step))
+    identity = None
     with board_db.engine.connect() as connection:
         context.configure(connection=connection, target_metadata=board_db.metadata, **options)
         with context.begin_transaction():
             context.run_migrations()
+            # A migrated database is another database: pages kept from the old schema or data must not be served.
+            if applied and sa.inspect(connection).has_table(BoardIdentity.__tablename__):
+                identity = BoardIdentity.renew(connection)
+    if identity:
+        follow_database(identity, renew=True)
 
 
 if context.is_offline_mode():

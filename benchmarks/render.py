@@ -1,0 +1,109 @@
+"""What one uncached thread page costs to render: CPU time in-process, visitor and member, 200 and 1,000 replies.
+
+`.venv/bin/python -m benchmarks.render` builds a small throwaway board (SQLite in a temporary folder, the same
+synthetic content as `make bench`), turns the page cache off, and times the thread page through Flask's test client
+with the CPU clock of this thread (time.thread_time: no waiting, no other processes). It prints median and p90 over
+RUNS requests after WARMUP; `uncached_render()` returns the same figures for `make bench`.
+
+Environment (optional): BENCH_RENDER_RUNS (50), BENCH_RENDER_WARMUP (10), BENCH_RENDER_FREEZE (1: gc.freeze() after
+the app is built, as board/serve.py does; 0: not), BENCH_DATABASE_URL (a PostgreSQL
+database to build and measure instead of SQLite: its public schema is DROPPED).
+"""
+import gc
+import os
+import statistics
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+
+from board import create_app
+
+from . import dataset
+from .dataset import Landmarks, Size
+
+RUNS, WARMUP = 50, 10
+SIZE = Size(members=60, threads=100, posts=2_000)  # the two measured threads and a few ordinary ones
+THREADS = {"thread_200": "200 replies", "thread_1000": "1,000 replies"}
+VIEWERS = ("visitor", "member")
+
+
+@contextmanager
+def built_board(database_url: str | None = None):
+    """A throwaway board with the measured threads; yields (database URL, landmarks)."""
+    with tempfile.TemporaryDirectory(prefix="reelboard-render-") as folder:
+        url = database_url or f"sqlite:///{folder}/board.db"
+        landmarks, _ = dataset.build(url, SIZE)
+        yield url, landmarks
+
+
+def measuring_app(database_url: str):
+    """The board as `make run` configures it, but every visitor's page rendered afresh (no page cache); frozen out
+    of the garbage collector's sight as board/serve.py does in each worker (BENCH_RENDER_FREEZE=0: not)."""
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "DEMO": False,
+                      "PAGE_CACHE_SECONDS": 0})
+    if os.environ.get("BENCH_RENDER_FREEZE", "1") != "0":
+        gc.freeze()
+    return app
+
+
+def logged_in_client(app, landmarks: Landmarks):
+    client = app.test_client()
+    page = client.get("/login").get_data(as_text=True)
+    token = page.split('name="csrf_token" type="hidden" value="', 1)[1].split('"', 1)[0]
+    response = client.post("/login", data={"username": landmarks.reader, "password": landmarks.password,
+                                           "csrf_token": token})
+    if response.status_code != 303:
+        raise SystemExit(f"the benchmark reader could not log in ({response.status_code})")
+    return client
+
+
+def cpu_ms(client, path: str, runs: int, warmup: int) -> dict:
+    """Median, p90 and mean CPU milliseconds of GET path (each response checked to be a whole page)."""
+    samples = []
+    for number in range(warmup + runs):
+        started = time.thread_time()
+        response = client.get(path)
+        spent = time.thread_time() - started
+        if response.status_code != 200 or b"</html>" not in response.data:
+            raise SystemExit(f"GET {path} answered {response.status_code}")
+        if number >= warmup:
+            samples.append(spent * 1000)
+    samples.sort()
+    return {"median": round(statistics.median(samples), 2), "p90": round(samples[int(0.9 * (len(samples) - 1))], 2),
+            "mean": round(statistics.fmean(samples), 2), "runs": runs}
+
+
+def measure(database_url: str, landmarks: Landmarks, runs: int = RUNS, warmup: int = WARMUP) -> dict:
+    """{viewer: {thread key: {"median", "p90", "mean", "runs"}}} for page 1 of each measured thread."""
+    app = measuring_app(database_url)
+    clients = {"visitor": app.test_client(), "member": logged_in_client(app, landmarks)}
+    return {viewer: {key: cpu_ms(clients[viewer], f"/threads/{getattr(landmarks, key)}", runs, warmup)
+                     for key in THREADS} for viewer in VIEWERS}
+
+
+def uncached_render(database_url: str | None = None, runs: int = RUNS, warmup: int = WARMUP) -> dict:
+    """Build a board and measure it: what `make bench` reports as the uncached render (cpu_ms)."""
+    with built_board(database_url) as (url, landmarks):
+        return measure(url, landmarks, runs, warmup)
+
+
+def table(figures: dict) -> str:
+    lines = [f"{'thread page (page 1), CPU ms':<34}{'median':>8}{'p90':>8}{'mean':>8}"]
+    for viewer, threads in figures.items():
+        for key, numbers in threads.items():
+            label = f"{viewer}, {THREADS[key]}"
+            lines.append(f"{label:<34}{numbers['median']:>8.2f}{numbers['p90']:>8.2f}{numbers['mean']:>8.2f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    runs = int(os.environ.get("BENCH_RENDER_RUNS", RUNS))
+    warmup = int(os.environ.get("BENCH_RENDER_WARMUP", WARMUP))
+    figures = uncached_render(os.environ.get("BENCH_DATABASE_URL"), runs, warmup)
+    print(table(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

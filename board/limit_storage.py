@@ -1,0 +1,91 @@
+"""Rate-limit counts in the board's own database: one count for all the worker processes, without Redis.
+
+The limits library keeps counts in memory (one count per process: `make run`'s two workers would let twice
+each limit through), in Redis, Memcached or MongoDB; nothing between. Without Redis the board's database is
+what every process of one machine already shares, so the counts live there: a row per counted attempt, until
+it leaves the limit's moving window (the strategy the board uses with Redis too). With REDIS_URL the counts
+stay in Redis, shared by every app server.
+
+Only the limited POSTs count (reads never reach a limit: board/limits.py), each in a short transaction of its own
+on its own connection, apart from the request's session: on SQLite it takes the write lock for a few statements
+(the limited POSTs write anyway); on PostgreSQL an advisory lock per key makes "count, then add" one step.
+"""
+import time
+
+from limits.storage import MovingWindowSupport, Storage
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .database import READS_ONLY
+from .extensions import db
+from .models import RateLimitHit
+
+SCHEME = "reelboard-database"
+hits = RateLimitHit.__table__
+
+
+class BoardDatabaseStorage(Storage, MovingWindowSupport):
+    """The limits library's storage interface over the rate_limit_hits table of the current app's database."""
+
+    STORAGE_SCHEME = [SCHEME]
+
+    def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_options):
+        super().__init__(uri, wrap_exceptions=wrap_exceptions)
+
+    @property
+    def base_exceptions(self):
+        return SQLAlchemyError  # Flask-Limiter then counts in memory for a while, as when Redis is unreachable
+
+    def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
+        if amount > limit:
+            return False
+        now = time.time()
+        with db.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
+            if connection.dialect.name == "postgresql":
+                # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
+                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+                connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+            # Gone from every window; SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting.
+            expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
+            connection.execute(delete(hits).where(hits.c.id.in_(expired)))
+            counted = connection.scalar(select(func.count()).where(hits.c.key == key, hits.c.expires_at > now))
+            if counted + amount > limit:
+                return False
+            connection.execute(insert(hits), [{"key": key, "expires_at": now + expiry}] * amount)
+        return True
+
+    def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
+        """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers."""
+        now = time.time()
+        with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:
+            counted, oldest = connection.execute(
+                select(func.count(), func.min(hits.c.expires_at)).where(hits.c.key == key, hits.c.expires_at > now)
+            ).one()
+        return (oldest - expiry, counted) if counted else (now, 0)
+
+    def clear(self, key: str) -> None:
+        with db.engine.begin() as connection:
+            connection.execute(delete(hits).where(hits.c.key == key))
+
+    def reset(self) -> int | None:
+        with db.engine.begin() as connection:
+            return connection.execute(delete(hits)).rowcount
+
+    def check(self) -> bool:
+        try:
+            with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:
+                connection.scalar(select(1))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    # The fixed window's operations: the board limits in a moving window (board/extensions.py), never with these.
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        raise NotImplementedError("the board's database storage counts in a moving window only")
+
+    def get(self, key: str) -> int:
+        raise NotImplementedError("the board's database storage counts in a moving window only")
+
+    def get_expiry(self, key: str) -> float:
+        raise NotImplementedError("the board's database storage counts in a moving window only")

@@ -1,0 +1,104 @@
+"""Writers to one SQLite database queue for its write lock, and the next one is woken the moment it is free.
+
+SQLite alone makes a writer that finds the write lock taken sleep in its busy handler, in growing steps
+(1, 2, 5 … up to 100 ms), however soon the lock is released: under contention a write that holds the lock for
+a millisecond waits for seconds, and newcomers overtake the writers asleep. So a transaction that may write
+first takes its turn here: the threads of one process queue on a lock of their own, and one thread per process
+queues on an flock() of a lock file beside the database, which the kernel hands on at release (and frees when
+a process dies). When a writer has its turn it begins with BEGIN IMMEDIATE, which then finds the lock free;
+SQLite's busy timeout stays as the backstop for writers outside the board (the sqlite3 shell, another program).
+"""
+import fcntl
+import logging
+import os
+import sqlite3
+import threading
+
+log = logging.getLogger(__name__)
+
+
+class WriterQueue:
+    """The turns of the writers to one database; `lock_path` None (an in-memory database): this process only."""
+
+    def __init__(self, lock_path: str | None, timeout: float):
+        self.lock_path = lock_path
+        self.timeout = timeout
+        self._pid = None
+
+    def _for_this_process(self) -> None:
+        # A forked worker must not share its parent's thread lock or open file (flock locks belong to it).
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._threads = threading.Lock()
+            self._holder = None  # the thread whose turn it is
+            self._descriptor = self._open_lock_file()
+
+    def _open_lock_file(self) -> int | None:
+        if self.lock_path is None:
+            return None
+        try:
+            # Owner-only, as the database beside it should be; created by the first writer, never by a reader.
+            return os.open(self.lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError as error:
+            log.warning("no writer queue across processes (%s): waiting writers sleep in SQLite's busy handler", error)
+            return None
+
+    def take_turn(self) -> bool:
+        """Wait for this writer's turn; False if it did not come within the timeout (then SQLite's own wait decides)."""
+        self._for_this_process()
+        if self._holder == threading.get_ident():
+            return False  # a second connection of the writer that has the turn: waiting for itself would never end
+        if not self._threads.acquire(timeout=self.timeout):
+            return False
+        try:
+            if self._descriptor is not None:
+                # One waiter per process: a blocking flock() is woken by the kernel as soon as the holder lets go.
+                fcntl.flock(self._descriptor, fcntl.LOCK_EX)
+        except BaseException:
+            self._threads.release()
+            raise
+        self._holder = threading.get_ident()
+        return True
+
+    def end_turn(self) -> None:
+        self._holder = None
+        try:
+            if self._descriptor is not None:
+                fcntl.flock(self._descriptor, fcntl.LOCK_UN)
+        finally:
+            self._threads.release()
+
+
+class QueuedConnection(sqlite3.Connection):
+    """A SQLite connection that gives its writer's turn back however its transaction ends."""
+
+    writer_queue: WriterQueue | None = None  # set when the engine connects (database.tune_sqlite)
+    has_turn = False
+
+    def take_turn(self) -> None:
+        """Wait until this connection may begin writing (its BEGIN IMMEDIATE then finds the lock free)."""
+        if self.writer_queue is not None and not self.has_turn:
+            self.has_turn = self.writer_queue.take_turn()
+
+    def end_turn(self) -> None:
+        if self.has_turn:
+            self.has_turn = False
+            self.writer_queue.end_turn()
+
+    def commit(self):
+        try:
+            super().commit()
+        finally:
+            self.end_turn()
+
+    def rollback(self):
+        try:
+            super().rollback()
+        finally:
+            self.end_turn()
+
+    def close(self):
+        try:
+            super().close()
+        finally:
+            self.end_turn()

@@ -1,0 +1,178 @@
+"""`make run` as a person or systemd uses it: real make, real granian processes, real signals and sockets.
+
+Each board here runs on a throwaway SQLite file and cache directory. `FLASK=true` skips `flask setup`, which would
+write instance/config.py into the repository; serving reads no table before a request, and /healthz reads none.
+"""
+import os
+import random
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STOP_WITHIN = 10  # seconds: the promise to Ctrl-C and `systemctl stop`
+
+
+@pytest.fixture
+def board_env(tmp_path):
+    return dict(
+        os.environ,
+        BOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'board.db'}",
+        BOARD_PAGE_CACHE_DIR=str(tmp_path / "cache"),
+        BOARD_SECRET_KEY="serve-test-secret",
+        BOARD_DEMO="0",
+        PYTHONUNBUFFERED="1",
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def make_run(port: int, env: dict, log: Path) -> subprocess.Popen:
+    """`make run` in a process group of its own, as a terminal or systemd starts it (-o: never reinstall here).
+
+    Its stdout goes to `log`, its stderr to `log` with the suffix .err.
+    """
+    with log.open("wb") as out, log.with_suffix(".err").open("wb") as err:
+        return subprocess.Popen(
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "run", f"BOARD_PORT={port}", "FLASK=true"],
+            cwd=ROOT, env=env, stdout=out, stderr=err, start_new_session=True,
+        )
+
+
+def output(log: Path) -> str:
+    return log.read_text() + log.with_suffix(".err").read_text()
+
+
+def group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def stop(process: subprocess.Popen, sig=signal.SIGTERM, within: float = STOP_WITHIN) -> float | None:
+    """Signal the whole process group; seconds until make and every process under it ended, None if they did not."""
+    started = time.monotonic()
+    os.killpg(process.pid, sig)
+    deadline = started + within
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        pass
+    while group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ended = process.poll() is not None and not group_alive(process.pid)
+    if not ended:
+        os.killpg(process.pid, signal.SIGKILL)  # this test's own group: leave nothing running
+        process.wait(timeout=10)
+    return time.monotonic() - started if ended else None
+
+
+def healthz(port: int) -> int | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            return response.status
+    except OSError:
+        return None
+
+
+def status_for_host(port: int, host: str) -> int:
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz", headers={"Host": host})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        error.close()
+        return error.code
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, output(log)
+        if healthz(port) == 200:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the board did not answer within {timeout}s:\n{output(log)}")
+
+
+def test_stopping_make_run_at_any_moment_ends_every_process_within_10_seconds(board_env, tmp_path):
+    """SIGTERM (systemctl stop) and SIGINT (Ctrl-C) to the group, from launch through workers starting to serving."""
+    port = free_port()
+    moments = [random.uniform(step * 0.4, (step + 1) * 0.4) for step in range(6)]  # 0–2.4 s after launch
+    signals = [signal.SIGTERM, signal.SIGINT] * 3
+    random.shuffle(signals)
+    hung = []
+    for cycle, (moment, sig) in enumerate(zip(moments, signals)):
+        log = tmp_path / f"cycle-{cycle}.log"
+        process = make_run(port, board_env, log)
+        time.sleep(moment)
+        took = stop(process, sig)
+        if took is None:
+            hung.append(f"{sig.name} {moment:.2f}s after launch:\n{output(log)}")
+    assert not hung, "\n\n".join(hung)
+
+
+def test_a_port_another_program_listens_on_is_refused_in_one_line(board_env, tmp_path):
+    log = tmp_path / "refused.log"
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        process = make_run(port, board_env, log)
+        try:
+            assert process.wait(timeout=20) != 0
+        finally:
+            if process.poll() is None:
+                stop(process)
+    assert_refused(log, port)
+
+
+def test_a_second_board_on_the_port_of_a_running_one_is_refused(board_env, tmp_path):
+    port = free_port()
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    first = make_run(port, board_env, first_log)
+    try:
+        wait_until_serving(first, port, first_log)
+        second = make_run(port, dict(board_env, BOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'other.db'}"), second_log)
+        try:
+            assert second.wait(timeout=20) != 0, output(second_log)
+        finally:
+            if second.poll() is None:
+                stop(second)
+        assert_refused(second_log, port)
+        assert healthz(port) == 200  # the first board still serves, alone
+        # It knows its own address (settings.BASE_URL from SERVE_URL): another host is refused, its own names answer.
+        assert status_for_host(port, f"localhost:{port}") == 200
+        assert status_for_host(port, "evil.example") == 400
+    finally:
+        assert stop(first) is not None, output(first_log)
+
+
+def assert_refused(log: Path, port: int) -> None:
+    """One line on stderr from the board (make adds its own 'Error' line), nothing served, no traceback."""
+    errors = [line for line in log.with_suffix(".err").read_text().splitlines() if not line.startswith("make: ***")]
+    assert errors == [f"Port {port} on 127.0.0.1 is taken (another Reelboard or another program listens there): "
+                      f"choose another with BOARD_PORT=…, e.g. BOARD_PORT={port + 1} make run"], output(log)
+    assert "Serving" not in log.read_text()
+
+
+def test_a_worker_loads_the_board_with_a_short_gil_switch_interval(board_env):
+    """What granian loads in each worker (serve.TARGET) hands the GIL on within 0.5 ms, not Python's 5 ms."""
+    loads = ("import importlib, sys; from board import serve; module, name = serve.TARGET.split(':'); "
+             "getattr(importlib.import_module(module), name)(); print(sys.getswitchinterval())")
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", loads], cwd=ROOT, env=board_env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert float(result.stdout.strip()) == 0.0005
