@@ -17,8 +17,9 @@ from flask_migrate import upgrade
 
 from .extensions import db
 from .files import private_file, tighten_sqlite_database, tighten_tree
-from .models import PASSWORD_MIN, USERNAME_PATTERN, BoardIdentity, Role, User
+from .models import USERNAME_PATTERN, BoardIdentity, Role, User
 from .page_cache import follow_database, invalidate
+from .passwords import password_problem
 from .settings import write_instance_config
 
 
@@ -51,8 +52,8 @@ def create_admin(name: str, password_file):
         password = password_file.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < PASSWORD_MIN:
-        raise click.UsageError(f"the password needs at least {PASSWORD_MIN} characters")
+    if problem := password_problem(password, name):
+        raise click.UsageError(f"that password can't be used. {problem}")
     user = User.by_username(name)
     if user is None:
         user = User.register(name, password, role=Role.ADMIN)

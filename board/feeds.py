@@ -17,7 +17,7 @@ from sqlalchemy.orm import contains_eager
 
 from .extensions import db
 from .models import Film, FilmAlias, Post, Thread
-from .page_cache import shared_page
+from .page_cache import film_tags, shared_page, thread_tags
 from .spoilers import WITHHELD_NOTICE, public_excerpt, safe_title, withholds_excerpt
 from .templating import absolute_url
 
@@ -38,7 +38,7 @@ def front():
 
 
 @bp.get("/films/<slug>/feed.atom")
-@shared_page
+@shared_page(tags=film_tags)
 def film(slug: str):
     film = db.session.scalar(select(Film).where(Film.slug == slug))
     if film is None:
@@ -52,7 +52,7 @@ def film(slug: str):
 
 
 @bp.get("/threads/<int:thread_id>/feed.atom")
-@shared_page
+@shared_page(tags=thread_tags)
 def thread(thread_id: int):
     thread = db.session.scalar(
         select(Thread).where(Thread.id == thread_id)

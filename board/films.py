@@ -13,7 +13,7 @@ from .extensions import db
 from .forms import ThreadForm, VisibleText, single_line
 from .htmx import form_again, is_htmx
 from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, ModAction, Post, Thread, normalise_film_title, utcnow
-from .page_cache import shared_page
+from .page_cache import film_tags, shared_page
 from .threads import SORTS
 
 bp = Blueprint("films", __name__)
@@ -134,7 +134,7 @@ def suggest():
 
 
 @bp.get("/films/<slug>")
-@shared_page
+@shared_page(tags=film_tags)
 def show(slug: str):
     film, thread_count, reply_count = get_film_or_404(slug)
     if film.slug != slug:

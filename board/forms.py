@@ -1,15 +1,16 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from flask_login import current_user
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .characters import refused_character
 from .models import (
-    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, PASSWORD_MIN, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX,
-    USERNAME_PATTERN, Film, Report, utcnow
+    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Film,
+    Report, utcnow
 )
+from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
 
-PASSWORD_MAX = 1024
 
 
 def single_line(value):
@@ -45,6 +46,21 @@ class CharacterLimit:
             raise ValidationError(f"At most {self.limit:,} characters; this has {length:,}. Shorten it by {length - self.limit:,}.")
 
 
+class NewPassword:
+    """The password rules of board/passwords.py, for the member the form names (its `password_owner()`).
+
+    Only `minlength` goes on the field, so a browser can say "too short" before sending; no `maxlength`,
+    which would cut a pasted password without a word.
+    """
+
+    field_flags = {"minlength": PASSWORD_MIN}
+
+    def __call__(self, form, field):
+        problem = password_problem(field.data or "", form.password_owner())
+        if problem:
+            raise ValidationError(problem)
+
+
 class VisibleText:
     """Only characters a reader sees: no bidi controls, zero-width or control characters, no towers of combining marks.
 
@@ -73,21 +89,18 @@ class RegisterForm(FlaskForm):
             Regexp(USERNAME_PATTERN, message="3–30 letters, digits, _ or -."),
         ],
     )
-    password = PasswordField(
-        "Password",
-        validators=[
-            InputRequired("Choose a password."),
-            Length(min=PASSWORD_MIN, max=PASSWORD_MAX, message=f"At least {PASSWORD_MIN} characters."),
-        ],
-    )
+    password = PasswordField("Password", validators=[InputRequired("Choose a password."), NewPassword()])
     confirm = PasswordField(
         "Confirm password", validators=[InputRequired("Type the password again."), EqualTo("password", "The passwords differ.")]
     )
 
+    def password_owner(self) -> str:
+        return self.username.data or ""
+
 
 class LoginForm(FlaskForm):
     username = StringField("Username", filters=[single_line], validators=[DataRequired("Enter your username.")])
-    password = PasswordField("Password", validators=[InputRequired("Enter your password."), Length(max=PASSWORD_MAX)])
+    password = PasswordField("Password", validators=[InputRequired("Enter your password."), CharacterLimit(PASSWORD_MAX)])
     remember = BooleanField("Remember me on this device")
 
 
@@ -95,6 +108,9 @@ class PasswordForm(FlaskForm):
     current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
     password = RegisterForm.password
     confirm = RegisterForm.confirm
+
+    def password_owner(self) -> str:
+        return current_user.username
 
 
 class ThreadForm(FlaskForm):

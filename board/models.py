@@ -36,7 +36,6 @@ from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
-PASSWORD_MIN = 10
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
 BODY_MAX = 100_000  # characters: a 10,000-word essay with its Markdown is ~65,000; critics write longer

@@ -9,6 +9,7 @@ from .extensions import db
 from .forms import BanForm, HideForm, PinForm, ReplyForm
 from .htmx import form_again, fragment_or_redirect
 from .models import ModAction, Post, Thread, User, Vote
+from .page_cache import moderation_log_tags, shared_page
 from .posts import get_post_or_404, post_url
 from .threads import get_thread_or_404
 
@@ -170,6 +171,7 @@ def get_member_or_404(member_id: int) -> User:
 # The public log ----------------------------------------------------------------------------------------------------------
 
 @bp.get("/moderation/log")
+@shared_page(tags=moderation_log_tags)
 def log():
     action = request.args.get("action") or None
     moderator_name = request.args.get("moderator") or None

@@ -5,12 +5,24 @@ not depend on who they are, so each page is rendered once for all of them. A mem
 votes, their own posts' tools and their session's CSRF token, so a member's copy is kept for that member
 (and that session) only: it answers their reloads, back-and-forth navigation and revalidations until the
 next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
-one machine, or Redis when REDIS_URL is set (several app servers).
+one machine, kept within PAGE_CACHE_MAX_BYTES (board/file_cache.py), or Redis when REDIS_URL is set (several app
+servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag versions after a day, locks after 10 s.
 
-Invalidation is by generation: every page key carries the board's current generation, and any
-committed write (an ORM flush, or an UPDATE/DELETE/INSERT statement through the session) replaces it
-with a fresh random value right after COMMIT, so the next reader renders the page again. Pages also
-expire after PAGE_CACHE_SECONDS so relative times ("5 minutes ago") and hot ranking move on.
+Invalidation is by dependency tag. Each kept page depends on a few tags, named from its URL before it is rendered
+(`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
+and feed; "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
+"listing" for the public moderation log), plus "all"
+for every page and "members" for a member's own copy. Each tag has a version (a random token) in the cache; an entry
+records the versions it was rendered under and is valid while they are all unchanged: the entry and the versions
+come back in one round trip (get_many). A committed write renews the versions of the tags of what it changed, learnt
+at the ORM level (`write_tags`: the session's new, changed and deleted objects after each flush, and UPDATE/DELETE
+statements by their table and, where the WHERE clause names one row, that row) right after COMMIT. What cannot be
+mapped precisely renews "all": a stale page is worse than a slow one. Pages also expire after PAGE_CACHE_SECONDS so
+relative times ("5 minutes ago") and hot ranking move on.
+
+One render per miss: the first reader of a missing or stale page takes a lock on it (Redis SET NX PX, or a file
+created with O_EXCL under the cache directory) and renders it; the others meanwhile get the previous copy if there is
+one (stale-while-revalidate), or wait up to LOCK_WAIT_SECONDS for the new one and render it themselves after that.
 
 Pages belong to the database they were rendered from. The database carries an identity (BoardIdentity: a random
 token, new with every new database, migration and restore), and the cache records the identity its pages were
@@ -24,35 +36,65 @@ A cached page carries an ETag; a browser that sends it back gets a 304 without a
 """
 import gzip
 import hashlib
+import os
 import secrets
+import time
 from pathlib import Path
 
 from flask import current_app, g, has_app_context, request, session
 from flask_caching import Cache
 from flask_login import COOKIE_NAME, current_user
 from redis.exceptions import RedisError
-from sqlalchemy import event, inspect
+from cachelib import RedisCache
+from sqlalchemy import BindParameter, BinaryExpression, BooleanClauseList, Column, Table, event, inspect, select
+from sqlalchemy.sql import operators
 from sqlalchemy.exc import SQLAlchemyError
 
 from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
-from .models import BoardIdentity
+from .models import BoardIdentity, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report, Thread, User, Vote
 
 cache = Cache()
-GENERATION_KEY = "generation"
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
-GENERATION_SECONDS = 86_400  # if it lapses, the next reader starts a new one: every page is rendered afresh
+GENERATION_SECONDS = 86_400  # a tag version's life; if it lapses, the next reader starts a new one (its pages are stale)
+EVERY_PAGE = "all"  # a tag every page depends on: `invalidate` renews it
+LISTING = "listing"  # the pages that list threads and posts across the board: front page, film index, search, profiles
+MODERATION_LOG = "modlog"  # the public moderation log: renewed by every ModAction
+MEMBERS = "members"  # every member's own copy: their votes, inbox and queue badges change with any write
+LOCK_SECONDS = 10  # a render that takes longer lets the next reader render too
+LOCK_WAIT_SECONDS = 2.0  # how long a reader with no previous copy waits for another's render before rendering itself
+LOCK_POLL_SECONDS = 0.02
 GZIP_LEVEL = 6
 CACHE_ERRORS = (RedisError, OSError)
 SHARED = "shared_page"  # attribute set on a view function by @shared_page
 
 
-def shared_page(view):
-    """Mark a GET view whose page depends only on its URL and on who is asking (visitor, or which member)."""
-    setattr(view, SHARED, True)
-    return view
+def shared_page(view=None, *, tags=None):
+    """Mark a GET view whose page depends only on its URL and on who is asking (visitor, or which member).
+
+    `tags(view_args)` names what the page shows (see `write_tags` for what renews each); "listing" by default.
+    """
+    def mark(view):
+        setattr(view, SHARED, tags or (lambda _args: [LISTING]))
+        return view
+    return mark if view is None else mark(view)
+
+
+def thread_tags(args: dict) -> list[str]:
+    """A thread's page, a branch of it, its feed: renewed by a write to the thread or its posts (and votes)."""
+    return [f"thread:{args['thread_id']}"]
+
+
+def film_tags(args: dict) -> list[str]:
+    """A film's page and feed (kept under its own slug only: an alias redirects): renewed by a write to its threads."""
+    return [f"film:{args['slug']}"]
+
+
+def moderation_log_tags(_args: dict) -> list[str]:
+    """The public log: renewed by a new record, and by what renames its targets (a thread's title renews "listing")."""
+    return [MODERATION_LOG, LISTING]
 
 
 def init_app(app) -> None:
@@ -65,9 +107,8 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_REDIS_URL", redis_url)
         app.config.setdefault("CACHE_OPTIONS", {"socket_connect_timeout": 1, "socket_timeout": 1})
     else:
-        app.config.setdefault("CACHE_TYPE", "FileSystemCache")
+        app.config.setdefault("CACHE_TYPE", "board.file_cache.BoundedFileCache")  # within PAGE_CACHE_MAX_BYTES
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
-        app.config.setdefault("CACHE_THRESHOLD", 5_000)
         private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
     cache.init_app(app)
     with app.app_context():
@@ -76,6 +117,7 @@ def init_app(app) -> None:
             follow_database(identity)
     app.before_request(serve_shared_page)
     app.after_request(keep_shared_page)
+    app.teardown_request(release_after_error)
 
 
 def serve_shared_page():
@@ -85,15 +127,58 @@ def serve_shared_page():
     reader = reader_key()
     if reader is None:
         return None
+    key, tags = page_key(reader), page_tags(reader)
     try:
-        key = page_key(reader)
-        entry = None if request.cache_control.no_cache else cache.get(key)  # a hard reload: rendered afresh, then kept
+        entry, versions = kept_entry(key, tags)
+        if entry is not None and entry["versions"] == versions and not request.cache_control.no_cache:
+            return cached_response(entry)
+        versions = fill_versions(tags, versions)
+        if request.cache_control.no_cache:  # a hard reload: rendered afresh, then kept
+            return miss(key, versions)
+        lock = page_lock(key)
+        if lock.acquire():
+            return miss(key, versions, lock)
+        if entry is not None:  # another reader is rendering it: the previous copy meanwhile
+            return cached_response(entry)
+        entry = await_render(key, versions, lock)
     except CACHE_ERRORS as error:  # Redis down or the disk full: the page is rendered, as if there were no cache
         return unavailable(error)
-    if entry is None:
-        g.page_cache_key = key
-        return None
-    return cached_response(entry)
+    return miss(key, versions) if entry is None else cached_response(entry)
+
+
+def kept_entry(key: str, tags: list[str]) -> tuple[dict | None, dict]:
+    """The kept entry and the current versions of the page's tags: one round trip."""
+    entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
+    return entry, dict(zip(tags, versions))
+
+
+def fill_versions(tags: list[str], versions: dict) -> dict:
+    """Versions for tags that have none yet (a new board, or lapsed): started by the first reader that needs them."""
+    missing = [tag for tag in tags if versions[tag] is None]
+    for tag in missing:
+        cache.add(tag_key(tag), secrets.token_hex(8), timeout=GENERATION_SECONDS)
+    if missing:
+        versions = versions | dict(zip(missing, cache.get_many(*(tag_key(tag) for tag in missing))))
+    return versions
+
+
+def miss(key: str, versions: dict, lock=None) -> None:
+    """Render the page, then keep it under the versions read before rendering (a write meanwhile makes it stale)."""
+    g.page_cache_key, g.page_cache_versions, g.page_cache_lock = key, versions, lock
+    return None
+
+
+def await_render(key: str, versions: dict, lock) -> dict | None:
+    """Another reader is rendering a page that has no previous copy: wait (bounded) for it, rather than render it too."""
+    deadline = time.monotonic() + LOCK_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(LOCK_POLL_SECONDS)
+        entry = cache.get(key)
+        if entry is not None and entry["versions"] == versions:
+            return entry
+        if not lock.held():  # that render failed or kept nothing: this reader renders
+            return None
+    return None
 
 
 def is_shareable_request() -> bool:
@@ -116,33 +201,42 @@ def reader_key() -> str | None:
 
 
 def page_key(reader: str) -> str:
-    """Everything a kept page depends on, in one place (each part has its test in test_page_cache):
+    """Everything a kept page's copy depends on, in one place (each part has its test in test_page_cache):
 
-    - the board's generation: renewed by every committed write (`invalidate`);
     - whose copy: every visitor's, or one member's in one session (`reader_key`);
     - the host it was asked for: feeds and link previews hold absolute URLs (one host when BASE_URL is set);
     - a whole page or an htmx fragment, as the view decides (`is_htmx`: a boosted navigation wants a whole page);
     - the path and query string.
     Not the encoding: each entry holds the page plain and gzipped, and each response takes the one it accepts.
+    Not the board's content: that is the versions of its tags (`page_tags`), recorded in the entry.
     """
     kind = "fragment" if is_htmx() else "page"
-    return f"page:{current_generation()}:{reader}:{kind}:{request.host}:{request.full_path}"
+    return f"page:{reader}:{kind}:{request.host}:{request.full_path}"
 
 
-def current_generation() -> str:
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, secrets.token_hex(8), timeout=GENERATION_SECONDS)  # first reader after a start or an eviction
-        generation = cache.get(GENERATION_KEY)
-    return generation
+def page_tags(reader: str) -> list[str]:
+    """What the page shows, as its view names it from the URL; every page depends on "all", a member's copy on more."""
+    named = getattr(current_app.view_functions[request.endpoint], SHARED)(request.view_args or {})
+    return [EVERY_PAGE, *named, *([MEMBERS] if reader != "visitor" else [])]
+
+
+def tag_key(tag: str) -> str:
+    return f"tag:{tag}"
+
+
+def renew(tags) -> None:
+    """The pages depending on any of `tags` are stale: the next reader of each renders it again."""
+    if not tags:
+        return
+    try:
+        cache.set_many({tag_key(tag): secrets.token_hex(8) for tag in tags}, timeout=GENERATION_SECONDS)
+    except CACHE_ERRORS as error:  # the write is committed; kept pages lapse within PAGE_CACHE_SECONDS
+        unavailable(error)
 
 
 def invalidate() -> None:
     """Every shared page is stale: the next reader of each renders it again."""
-    try:
-        cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=GENERATION_SECONDS)
-    except CACHE_ERRORS as error:  # the write is committed; kept pages lapse within PAGE_CACHE_SECONDS
-        unavailable(error)
+    renew([EVERY_PAGE])
 
 
 def follow_database(identity: str, renew: bool = False) -> None:
@@ -186,8 +280,10 @@ def cached_response(entry: dict):
 
 def keep_shared_page(response):
     """After rendering a kept page: keep it (once, compressed too) and send it revalidatable."""
-    key = g.pop("page_cache_key", None)
+    key, versions = g.pop("page_cache_key", None), g.pop("page_cache_versions", None)
+    lock = g.pop("page_cache_lock", None)
     if key is None or g.get("page_cache_hit") or response.status_code != 200 or response.direct_passthrough:
+        release(lock)
         return response
     body = response.get_data()
     entry = {
@@ -195,16 +291,31 @@ def keep_shared_page(response):
         "gzip": gzip.compress(body, GZIP_LEVEL, mtime=0),
         "etag": hashlib.blake2b(body, digest_size=12).hexdigest(),
         "mimetype": response.mimetype,
+        "versions": versions,
     }
     try:
         cache.set(key, entry)
     except CACHE_ERRORS as error:
         unavailable(error)
+    release(lock)
     if accepts_gzip():
         response.set_data(entry["gzip"])
         response.headers["Content-Encoding"] = "gzip"
     finish(response, entry["etag"], "Content-Encoding" in response.headers)
     return response.make_conditional(request)
+
+
+def release_after_error(_error) -> None:
+    release(g.pop("page_cache_lock", None))  # a render that raised: the next reader renders
+
+
+def release(lock) -> None:
+    if lock is None:
+        return
+    try:
+        lock.release()
+    except CACHE_ERRORS as error:  # it lapses after LOCK_SECONDS
+        unavailable(error)
 
 
 def accepts_gzip() -> bool:
@@ -219,24 +330,214 @@ def finish(response, etag: str, gzipped: bool) -> None:
     response.vary.add("Cookie")
 
 
-# Generations: any write committed through the session makes every shared page stale.
+# One render per miss: a lock per page key, shared by every worker (and, with Redis, every server).
+
+
+def page_lock(key: str):
+    name = hashlib.blake2b(key.encode(), digest_size=16).hexdigest()
+    return RedisLock(name) if isinstance(cache.cache, RedisCache) else FileLock(name)
+
+
+class RedisLock:
+    """SET NX PX: taken by one reader across servers; it lapses after LOCK_SECONDS if its holder dies."""
+
+    def __init__(self, name: str):
+        self.client, self.name = cache.cache._write_client, f"{cache.cache.key_prefix}lock:{name}"
+        self.token = secrets.token_hex(8)
+
+    def acquire(self) -> bool:
+        return bool(self.client.set(self.name, self.token, nx=True, px=LOCK_SECONDS * 1000))
+
+    def held(self) -> bool:
+        return bool(self.client.exists(self.name))
+
+    def release(self) -> None:
+        if self.client.get(self.name) == self.token.encode():  # not another reader's, taken after ours lapsed
+            self.client.delete(self.name)
+
+
+class FileLock:
+    """A file created with O_EXCL in the cache directory: taken by one worker of the machine.
+
+    (Among the kept pages: if the size budget drops it, a second reader renders too, nothing worse.)
+    """
+
+    def __init__(self, name: str):
+        self.path = Path(current_app.config["CACHE_DIR"]) / f"{name}.lock"
+
+    def acquire(self) -> bool:
+        for _attempt in range(2):
+            try:
+                os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+                return True
+            except FileExistsError:
+                if not self.lapsed():
+                    return False
+                self.path.unlink(missing_ok=True)  # its holder died while rendering
+        return False
+
+    def held(self) -> bool:
+        return self.path.exists() and not self.lapsed()
+
+    def lapsed(self) -> bool:
+        try:
+            return time.time() - self.path.stat().st_mtime > LOCK_SECONDS
+        except FileNotFoundError:
+            return False
+
+    def release(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+# Writes: each committed write renews the tags of what it changed (an ORM flush, or a statement through the session).
+# A flush or a statement notes references (posts, threads, films by id) and tags; they are turned into tags before
+# COMMIT, while the session may still read (a post's thread, a thread's film), and renewed right after it.
+
+UNSEEN_TABLES = {Notification.__tablename__, Report.__tablename__}  # shown only in members' own copies
+TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
+SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
+BIO = {"bio_source", "bio_html"}  # shown on their profile only
+
+
+def noted(session) -> dict:
+    return session.info.setdefault("page_writes", {"tags": set(), "posts": set(), "threads": set(), "films": set()})
 
 
 def _note_flush(session, _context) -> None:
-    if session.new or session.dirty or session.deleted:
-        session.info["wrote"] = True
+    changed = [*session.new, *session.dirty, *session.deleted]
+    for record in changed:
+        note_record(session, record, record in session.new)
+    resolve(session)
+
+
+def note_record(session, record, new: bool) -> None:
+    """The tags of one new, changed or deleted row (conservative: what cannot be mapped renews every page)."""
+    if isinstance(record, RateLimitHit):
+        return  # the limiter's bookkeeping: on no page
+    writes = noted(session)
+    writes["tags"].add(MEMBERS)
+    if isinstance(record, Post):
+        writes["threads"].add(column(record, "thread_id"))
+    elif isinstance(record, (Vote, PostRevision)):
+        writes["posts"].add(column(record, "post_id"))
+    elif isinstance(record, Thread):
+        writes["threads"].add(column(record, "id"))
+        writes["films"].update([column(record, "film_id"), *inspect(record).attrs.film_id.history.deleted])
+    elif isinstance(record, Film) and new:
+        writes["films"].add(column(record, "id"))
+    elif isinstance(record, User) and record not in session.deleted:
+        changed = {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
+        if new or changed <= SESSION_ONLY | BIO:
+            writes["tags"].update([LISTING] if new or changed & BIO else [])
+        else:  # a name, role or ban: shown beside their posts on any page
+            writes["tags"].add(EVERY_PAGE)
+    elif isinstance(record, ModAction):
+        writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
+    elif not isinstance(record, (Notification, Report)):  # a film renamed or merged, an alias, the identity…
+        writes["tags"].add(EVERY_PAGE)
+
+
+def column(record, name: str):
+    """A column's value as the flush left it, read without a load (a deleted row cannot be loaded); None if unknown."""
+    state = inspect(record)
+    if name == "id" and state.identity is not None:
+        return state.identity[0]
+    if name not in state.dict and record not in state.session.deleted:
+        return getattr(record, name)  # expired since the last commit: loaded again
+    return state.dict.get(name)
 
 
 def _note_statement(state) -> None:
-    if state.is_update or state.is_delete or state.is_insert:
-        state.session.info["wrote"] = True
+    """An UPDATE/DELETE/INSERT through the session: its table's tags, or the tags of the one row it names."""
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = state.statement.table
+    if table.name == RateLimitHit.__tablename__:
+        return
+    writes = noted(state.session)
+    writes["tags"].add(MEMBERS)
+    row = None if state.is_insert else only_row(state.statement)
+    if table.name in UNSEEN_TABLES:
+        return
+    if table.name in TABLE_TAGS:
+        writes["tags"].update(TABLE_TAGS[table.name])
+    elif table.name == Post.__tablename__ and row is not None:
+        writes["posts"].add(row)
+    elif table.name == Thread.__tablename__ and row is not None:
+        writes["threads"].add(row)
+    else:
+        writes["tags"].add(EVERY_PAGE)
+
+
+def only_row(statement):
+    """The id of the one row a WHERE clause names (`id = :value`, alone or ANDed with more), else None."""
+    where = statement.whereclause
+    if where is None:
+        return None
+    clauses = where.clauses if isinstance(where, BooleanClauseList) and where.operator is operators.and_ else [where]
+    for clause in clauses:
+        if (isinstance(clause, BinaryExpression) and clause.operator is operators.eq
+                and isinstance(clause.left, Column) and clause.left.key == "id"
+                and isinstance(clause.left.table, Table) and clause.left.table.name == statement.table.name
+                and isinstance(clause.right, BindParameter)):
+            return clause.right.effective_value
+    return None
+
+
+def resolve(session) -> None:
+    """Posts → their threads → their films: tags, read while the transaction is open (before COMMIT)."""
+    writes = session.info.get("page_writes")
+    if writes is None:
+        return
+    tags, posts, threads, films = writes["tags"], writes["posts"], writes["threads"], writes["films"]
+    for references in (posts, threads, films):
+        if None in references:  # a row whose post, thread or film could not be read: unsure what it showed
+            references.discard(None)
+            tags.add(EVERY_PAGE)
+    if not (posts or threads or films):
+        return
+    connection = session.connection()  # no autoflush: this may run inside a flush
+    if posts:
+        found = dict(connection.execute(select(Post.id, Post.thread_id).where(Post.id.in_(posts))).all())
+        threads.update(found.values())
+        tags.update([EVERY_PAGE] if set(posts) - set(found) else [])  # deleted by a statement: unsure what it showed
+        posts.clear()
+    if threads:
+        found = {inspect(thread).identity[0]: thread.film_id for thread in session.identity_map.values()
+                 if isinstance(thread, Thread) and inspect(thread).identity[0] in threads and "film_id" in thread.__dict__}
+        if set(threads) - set(found):
+            rows = connection.execute(select(Thread.id, Thread.film_id).where(Thread.id.in_(set(threads) - set(found))))
+            found.update(rows.all())
+        films.update(found.values())
+        tags.update([LISTING, *(f"thread:{thread}" for thread in threads)])
+        tags.update([EVERY_PAGE] if set(threads) - set(found) else [])
+        threads.clear()
+    if films:
+        slugs = connection.execute(select(Film.slug).where(Film.id.in_(films))).scalars().all()
+        tags.update([LISTING, *(f"film:{slug}" for slug in slugs)])
+        tags.update([EVERY_PAGE] if len(slugs) < len(films) else [])
+        films.clear()
+
+
+def _before_commit(session) -> None:
+    resolve(session)  # statements since the last flush (the final flush, after this, resolves its own)
 
 
 def _after_commit(session) -> None:
-    if session.info.pop("wrote", False) and has_app_context() and "cache" in current_app.extensions:
-        invalidate()
+    writes = session.info.pop("page_writes", None)
+    if writes is None or not (has_app_context() and "cache" in current_app.extensions):
+        return
+    unresolved = writes["posts"] or writes["threads"] or writes["films"]
+    renew(writes["tags"] | ({EVERY_PAGE} if unresolved else set()))
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if previous_transaction.parent is None:  # the whole transaction is gone: it wrote nothing
+        session.info.pop("page_writes", None)
 
 
 event.listen(db.session, "after_flush", _note_flush)
 event.listen(db.session, "do_orm_execute", _note_statement)
+event.listen(db.session, "before_commit", _before_commit)
 event.listen(db.session, "after_commit", _after_commit)
+event.listen(db.session, "after_soft_rollback", _after_soft_rollback)

@@ -6,7 +6,7 @@ from sqlalchemy.orm import aliased
 from .extensions import db
 from .htmx import is_htmx
 from .models import Post, Thread
-from .page_cache import shared_page
+from .page_cache import shared_page, thread_tags
 from .posts import get_post_or_404
 from .ranking import read, reply_url
 from .threads import get_thread_or_404, render_reading, reply_sort
@@ -15,7 +15,7 @@ bp = Blueprint("reading", __name__)
 
 
 @bp.get("/threads/<int:thread_id>/posts/<int:post_id>")
-@shared_page
+@shared_page(tags=thread_tags)
 def focus(thread_id: int, post_id: int):
     """One reply and everything under it, as the root of the page: the same walk, one SELECT for the branch."""
     thread = get_thread_or_404(thread_id)

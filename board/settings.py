@@ -22,6 +22,7 @@ DEFAULTS = {
     "DEMO": True,  # `make run` loads the demo board into an empty database; BOARD_DEMO=0 skips it
     "PAGE_CACHE_SECONDS": 60,  # pages for visitors who are not logged in live this long at most (0: no cache)
     "PAGE_CACHE_DIR": None,  # None: instance/cache (shared by the workers); with REDIS_URL the pages live in Redis
+    "PAGE_CACHE_MAX_BYTES": 256 * 1024 * 1024,  # the page cache directory's size budget (the oldest files go first)
     "SEARCH_BUDGET_MS": 2_000,  # a search's statements are stopped after this long ("try fewer or other words")
     "THREADS_PER_PAGE": 30,
     "TOP_REPLIES_PER_PAGE": 50,  # a thread page holds this many top-level replies, with all their replies

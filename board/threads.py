@@ -6,7 +6,7 @@ from .extensions import db
 from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
 from .notifications import notify_for
-from .page_cache import shared_page
+from .page_cache import shared_page, thread_tags
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
 
 bp = Blueprint("threads", __name__)
@@ -29,7 +29,7 @@ def index():
 
 
 @bp.get("/threads/<int:thread_id>")
-@shared_page
+@shared_page(tags=thread_tags)
 def show(thread_id: int):
     thread = get_thread_or_404(thread_id)
     reading = read_page(thread, reply_sort(), request.args.get("page", 1, type=int))

@@ -72,10 +72,10 @@ def test_create_admin_reads_the_password_from_a_file_or_stdin(app, runner, tmp_p
     secret = tmp_path / "password.txt"
     secret.write_text("from a file, not typed\n")
     assert runner.invoke(args=["create-admin", "filed", "--password-file", str(secret)]).exit_code == 0
-    assert runner.invoke(args=["create-admin", "piped", "--password-file", "-"], input="piped in password\n").exit_code == 0
+    assert runner.invoke(args=["create-admin", "piped", "--password-file", "-"], input="sent through stdin\n").exit_code == 0
     with app.app_context():
         assert User.by_username("filed").check_password("from a file, not typed")
-        assert User.by_username("piped").check_password("piped in password")
+        assert User.by_username("piped").check_password("sent through stdin")
 
 
 def test_create_admin_promotes_an_existing_member(app, runner):
@@ -87,7 +87,7 @@ def test_create_admin_promotes_an_existing_member(app, runner):
         assert User.by_username("promoted").role == "admin"
 
 
-@pytest.mark.parametrize("name, password, message", [("x", "long enough password", "3–30"), ("okname", "short", "at least 10")])
+@pytest.mark.parametrize("name, password, message", [("x", "long enough password", "3–30"), ("okname", "short", "At least 10")])
 def test_create_admin_rejects_bad_input(app, runner, name, password, message):
     result = runner.invoke(args=["create-admin", name, "--password-file", "-"], input=password + "\n")
     assert result.exit_code != 0 and message in result.output

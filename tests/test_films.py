@@ -530,6 +530,6 @@ def test_no_film_slug_is_a_route_word(app, client, moderator, way):
         slug = fetch(app, Film, film_id(app, word)).slug
         assert slug != word and slug.startswith(word)
         page = client.get(f"/films/{slug}")
-        assert page.status_code == 200 and f"<h1>{word.title()}" in page.get_data(as_text=True)
+        assert page.status_code == 200 and f"<h1 dir=\"auto\"><bdi>{word.title()}</bdi>" in page.get_data(as_text=True)
     suggestions = client.htmx_get("/films/suggest?q=sugg")
     assert suggestions.status_code == 200 and 'data-title="Suggest"' in suggestions.get_data(as_text=True)

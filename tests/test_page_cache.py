@@ -1,12 +1,15 @@
 """Shared pages for visitors: served from the cache without touching the database, dropped by any write."""
 import gzip
 import re
+import threading
 import time
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import redis
+from flask import before_render_template
 from flask_migrate import upgrade
 
 from board import page_cache
@@ -394,3 +397,110 @@ def test_a_migration_serves_none_of_the_pages_kept_before_it(app_factory, tmp_pa
         connection.execute(db.update(Thread).where(Thread.id == thread.id).values(title="Named by the migration"))
     assert board.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
     assert "Named by the migration" in visit(visitor, "/").get_data(as_text=True)
+
+
+# Targeted invalidation and one render per miss ------------------------------------------------------------------------
+
+@contextmanager
+def renders_of(template: str, *apps, seconds: float = 0.0):
+    """Counts renders of `template` by `apps` (each render taking `seconds` longer, to let concurrent readers meet)."""
+    renders = []
+
+    def rendered(_app, template, context):
+        if template.name == template_name:
+            renders.append(template.name)
+            time.sleep(seconds)
+
+    template_name = template
+    for app in apps:
+        before_render_template.connect(rendered, app)
+    try:
+        yield renders
+    finally:
+        for app in apps:
+            before_render_template.disconnect(rendered, app)
+
+
+def test_a_reply_to_one_thread_leaves_another_threads_kept_page_a_hit(app_factory, cache_settings):
+    board = app_factory(**cache_settings)
+    here = make_thread(board, make_user(board), title="Here")
+    elsewhere = make_thread(board, make_user(board), title="Elsewhere", film=("Stalker", 1979))
+    visitor = board.test_client()
+    for url in (f"/threads/{here.id}", f"/threads/{elsewhere.id}", "/films/stalker-1979", "/", "/films/her-2013"):
+        visit(visitor, url)
+    make_reply(board, here.opening_post, make_user(board), "Only this thread changes.")
+    with renders_of("threads/show.html", board) as renders:
+        assert "Elsewhere" in visit(visitor, f"/threads/{elsewhere.id}").get_data(as_text=True)
+    assert renders == []  # still kept
+    with renders_of("films/show.html", board) as renders:
+        visit(visitor, "/films/stalker-1979")
+    assert renders == []  # another film's page: still kept
+    assert "Only this thread changes." in visit(visitor, f"/threads/{here.id}").get_data(as_text=True)
+    assert "1 reply" in visit(visitor, "/films/her-2013").get_data(as_text=True)  # the thread's film page, renewed
+    assert "1 reply" in visit(visitor, "/").get_data(as_text=True)  # and the front page
+
+
+def concurrent_visits(clients, url) -> list:
+    """Every client asks for `url` at the same moment, each in its own thread."""
+    start, responses = threading.Barrier(len(clients)), []
+
+    def ask(client):
+        start.wait()
+        responses.append(client.get(url))
+
+    threads = [threading.Thread(target=ask, args=(client,)) for client in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return responses
+
+
+def test_concurrent_misses_of_one_page_render_it_once(app_factory, database_url, cache_settings):
+    """Six readers on two workers (or two servers, with Redis) miss one page at once: one renders, the others wait."""
+    first = app_factory(**cache_settings)
+    second = make_test_app(database_url, **same_cache(first))
+    thread = make_thread(first, make_user(first))
+    url = f"/threads/{thread.id}"
+    clients = [board.test_client() for board in (first, second) for _ in range(3)]
+    with renders_of("threads/show.html", first, second, seconds=0.3) as renders:
+        responses = concurrent_visits(clients, url)
+    assert len(renders) == 1
+    assert [response.status_code for response in responses] == [200] * 6
+    assert len({response.data for response in responses}) == 1
+    make_reply(second, thread.opening_post, make_user(second), "A reply renews it: one render again.")
+    with renders_of("threads/show.html", first, second, seconds=0.3) as renders:
+        responses = concurrent_visits(clients, url)  # the previous copy for the others while it renders
+    assert len(renders) == 1 and [response.status_code for response in responses] == [200] * 6
+    assert "A reply renews it" in visit(clients[0], url).get_data(as_text=True)
+    dispose(second)
+
+
+def directory_bytes(path) -> int:
+    return sum(file.stat().st_size for file in Path(path).iterdir() if file.is_file())
+
+
+def test_the_cache_directory_stays_within_page_cache_max_bytes(app_factory):
+    board = app_factory(PAGE_CACHE_MAX_BYTES=100_000)
+    make_thread(board, make_user(board), body="Ozu's pillow shots. " * 200)
+    visitor, sizes = board.test_client(), []
+    for number in range(40):  # each query string its own page: well over the budget in all
+        visit(visitor, f"/?from={number}")
+        sizes.append(directory_bytes(board.config["CACHE_DIR"]))
+    assert max(sizes) <= 100_000
+    assert sizes[-1] < max(sizes)  # the oldest pages were dropped to make room
+    with renders_of("threads/index.html", board) as renders:
+        visit(visitor, "/?from=39")
+    assert renders == []  # the newest page is still kept
+
+
+def test_the_moderation_log_is_kept_and_shows_a_hide_at_once(client, other_client, app, count_queries):
+    thread = make_thread(app, make_user(app))
+    reply = make_reply(app, thread.opening_post, make_user(app), "Buy cheap watches at example.test")
+    visit(client, "/moderation/log")
+    with count_queries() as counter:
+        assert "Spam, plainly" not in visit(client, "/moderation/log").get_data(as_text=True)
+    assert counter.count == 0
+    other_client.log_in(make_user(app, role=Role.MODERATOR))
+    assert other_client.submit(f"/posts/{reply.id}/hide", {"reason": "Spam, plainly"}).status_code == 303
+    assert "Spam, plainly" in visit(client, "/moderation/log").get_data(as_text=True)

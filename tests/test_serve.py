@@ -17,12 +17,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 STOP_WITHIN = 10  # seconds: the promise to Ctrl-C and `systemctl stop`
+MAKE_VARIABLES = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
 
 
 @pytest.fixture
 def board_env(tmp_path):
+    # As a person runs it from a terminal: not as a sub-make of `make test` (make[1] would word its messages so).
+    outside_make = {name: value for name, value in os.environ.items() if name not in MAKE_VARIABLES}
     return dict(
-        os.environ,
+        outside_make,
         BOARD_DATABASE_URL=f"sqlite:///{tmp_path / 'board.db'}",
         BOARD_PAGE_CACHE_DIR=str(tmp_path / "cache"),
         BOARD_SECRET_KEY="serve-test-secret",
