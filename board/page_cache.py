@@ -1,4 +1,4 @@
-"""Rendered pages kept for their next reader: shared by every worker, dropped by any write.
+"""Rendered pages kept for their next reader: shared by every worker, dropped by the writes that change them.
 
 A film opens and thousands of readers ask for the same few pages. What visitors (not logged in) see does
 not depend on who they are, so each page is rendered once for all of them. A member's page shows their
@@ -26,10 +26,10 @@ one (stale-while-revalidate), or wait up to LOCK_WAIT_SECONDS for the new one an
 
 Pages belong to the database they were rendered from. The database carries an identity (BoardIdentity: a random
 token, new with every new database, migration and restore), and the cache records the identity its pages were
-rendered under. A migration or a restore renews both and the generation at once; each process, as it starts,
-compares the two and renews the generation if they differ — so a database file deleted and created again, or
+rendered under. A migration or a restore renews both and the "all" tag at once; each process, as it starts,
+compares the two and renews "all" if they differ — so a database file deleted and created again, or
 replaced by hand, never meets pages of the old one. That check costs two statements as a process starts, none per
-request. `flask setup` (run by `make run`) renews the generation too, for a database restored with the same identity
+request. `flask setup` (run by `make run`) renews "all" too, for a database restored with the same identity
 (pg_restore of a recent dump).
 
 A cached page carries an ETag; a browser that sends it back gets a 304 without a body.
