@@ -1,13 +1,16 @@
-"""`make run`'s server: granian serving the board on one socket bound here first, stoppable at any moment.
+"""`make run`'s server: granian serving the board on a port checked here first, stoppable at any moment.
 
 Run as `python -m board.serve --workers 2 --threads 8 --host 127.0.0.1 --port 5000` (the Makefile's SERVE).
 Two things granian 2.8's own command line gets wrong for us, both fixed here through its Python API:
 
 - On Linux each granian worker binds its own socket with SO_REUSEPORT, so a second board started on a port
   already served binds too and the kernel splits the requests between two boards; and a port held by another
-  program ends in a Python traceback and a Rust backtrace after "Serving …" was printed. Here the main process
-  binds and listens once, without SO_REUSEPORT, before saying anything; that bind is the port check, so it
-  cannot race, and the workers share the listening socket (as granian does on other platforms).
+  program ends in a Python traceback and a Rust backtrace after "Serving …" was printed. Here the main process,
+  before saying anything, takes a lock named after the address (held while it serves: two boards started at
+  once cannot both pass) and binds and listens once without SO_REUSEPORT, which fails while any socket listens
+  there, a board's SO_REUSEPORT ones included; then the workers bind their own SO_REUSEPORT sockets as granian
+  does, so the kernel spreads connections evenly between them. (One socket shared by every worker, tried first,
+  halved the /healthz ceiling: a few workers took most connections.)
 - Stopping could hang for good, the main process waiting in `join()` for a worker that never stops (its own
   handler then ignores every further signal), in two ways. (1) A worker is forked with the main process's
   signal handlers, which only set a flag: a stop signal reaching a worker still loading the app was swallowed.
@@ -20,14 +23,16 @@ Two things granian 2.8's own command line gets wrong for us, both fixed here thr
 """
 import argparse
 import errno
+import fcntl
 import gc
 import logging
 import os
 import signal
 import socket
 import sys
+import tempfile
+from pathlib import Path
 
-from granian._granian import SocketHolder
 from granian.constants import Interfaces
 from granian.log import logger as granian_logger
 from granian.server import MPServer
@@ -74,8 +79,25 @@ class PortUnavailable(Exception):
     """The board's address cannot be bound; the message says why and what to do, in one line."""
 
 
+def claim(host: str, port: int) -> int | None:
+    """The address for this board alone, or PortUnavailable: its lock (a descriptor kept open while serving), then a
+    bind that fails while anything listens there. None for the lock where the lock file is another user's."""
+    lock = None
+    path = Path(tempfile.gettempdir()) / f"reelboard-{host.replace(':', '_') or 'all'}-{port}.lock"
+    try:
+        lock = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(lock)
+        raise PortUnavailable(refusal(host, port, OSError(errno.EADDRINUSE, "in use"))) from None
+    except PermissionError:  # another user's board made the file: the bind below still tells
+        lock = None
+    bind(host, port).close()
+    return lock
+
+
 def bind(host: str, port: int) -> socket.socket:
-    """The board's listening socket, or PortUnavailable if anything (another board included) holds the port."""
+    """A listening socket without SO_REUSEPORT, or PortUnavailable if anything (another board included) holds the port."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                                              flags=socket.AI_PASSIVE)[0]
@@ -91,7 +113,6 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as error:
         listener.close()
         raise PortUnavailable(refusal(host, port, error)) from None
-    listener.set_inheritable(True)
     return listener
 
 
@@ -118,20 +139,11 @@ class BoardWorker(WorkerProcess):
 
 
 class BoardServer(MPServer):
-    """granian's multi-process server, serving a socket bound beforehand and stopping at any moment."""
+    """granian's multi-process server, stopping at any moment."""
 
-    def __init__(self, listener: socket.socket, **options):
-        self.listener = listener
+    def __init__(self, host: str, port: int, **options):
         self.stop_signal = signal.SIGTERM
-        host, port = listener.getsockname()[:2]
         super().__init__(TARGET, address=host, port=port, backlog=BACKLOG, **options)
-
-    def _init_shared_socket(self):
-        # granian's path for platforms without SO_REUSEPORT: one socket, inherited by every worker.
-        self._shd = SocketHolder(self.listener.fileno(), False, self.backlog)
-        self._sfd = self.listener.fileno()
-        self._ssp = None
-        self._sso = self.listener
 
     def signal_handler_interrupt(self, signum=signal.SIGTERM, frame=None):
         if os.getpid() != self.pid:
@@ -168,7 +180,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     options = parse(sys.argv[1:] if argv is None else argv)
     try:
-        listener = bind(options.host, options.port)
+        lock = claim(options.host, options.port)  # noqa: F841 (held open while the board serves)
     except PortUnavailable as refused:
         print(refused, file=sys.stderr)
         return 1
@@ -177,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.setdefault("BOARD_SERVE_URL", address)
     print(f"Serving Reelboard on {address} (Ctrl-C to stop)", flush=True)
     server = BoardServer(
-        listener,
+        options.host,
+        options.port,
         interface=Interfaces.WSGI,
         factory=True,
         workers=options.workers,
