@@ -62,14 +62,23 @@ def url_for_by_pattern(endpoint: str, **values) -> str:
         return url_for(endpoint, **values)
     key = (endpoint, name, request.script_root if has_request_context() else None)
     patterns = current_app.extensions.setdefault("url_patterns", {})
-    pattern = patterns.get(key)
+    if key not in patterns:
+        patterns[key] = id_pattern(endpoint, name)
+    return filled(patterns[key], endpoint, name, value)
+
+
+def id_pattern(endpoint: str, name: str, **fixed) -> list[str] | None:
+    """The route's URL around its id, built once with a sentinel id; None if the sentinel's digits showed up twice
+    (never cut corners on such a route)."""
+    pattern = url_for(endpoint, **fixed, **{name: ID_SENTINEL}).split(str(ID_SENTINEL))
+    return pattern if len(pattern) == 2 else None
+
+
+def filled(pattern: list[str] | None, endpoint: str, name: str, value: int, **fixed) -> str:
+    """The URL for this id: the pattern filled in, the same as url_for gives (which it asks where there is none)."""
     if pattern is None:
-        pattern = patterns[key] = url_for(endpoint, **{name: ID_SENTINEL}).split(str(ID_SENTINEL))
-        if len(pattern) != 2:  # the sentinel's digits showed up twice: never cut corners on such a route
-            patterns[key] = pattern = None
-    if pattern is None:
-        return url_for(endpoint, **values)
-    return f"{pattern[0]}{value}{pattern[1]}"
+        return url_for(endpoint, **fixed, **{name: value})
+    return f"{pattern[0]}{int(value)}{pattern[1]}"
 
 
 class PostLinks:
@@ -86,13 +95,9 @@ class PostLinks:
 
     def _fill(self, endpoint: str, name: str, value: int, **fixed) -> str:
         key = (endpoint, name, *fixed.values())
-        pattern = self._patterns.get(key, False)
-        if pattern is False:
-            pattern = url_for(endpoint, **fixed, **{name: ID_SENTINEL}).split(str(ID_SENTINEL))
-            self._patterns[key] = pattern = pattern if len(pattern) == 2 else None  # the sentinel's digits twice: no
-        if pattern is None:
-            return url_for(endpoint, **fixed, **{name: value})
-        return f"{pattern[0]}{int(value)}{pattern[1]}"
+        if key not in self._patterns:
+            self._patterns[key] = id_pattern(endpoint, name, **fixed)
+        return filled(self._patterns[key], endpoint, name, value, **fixed)
 
     def post(self, endpoint: str, post_id: int) -> str:
         """url_for(endpoint, post_id=post_id)."""
