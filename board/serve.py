@@ -20,6 +20,11 @@ Two things granian 2.8's own command line gets wrong for us, both fixed here thr
   same one twice, never). Here a worker not yet serving dies of the signal, the main process stops its
   workers with the signal it received itself, and granian kills any worker still alive KILL_TIMEOUT seconds
   after being asked to stop.
+- The main process itself could miss the signal for good (CI saw it once in hundreds of stops). The kernel may
+  hand a signal to any thread; when it lands on one of granian's threads watching a worker, Python only notes it,
+  and the main thread, asleep on an Event with no timeout, never wakes to run the handler. Here the main thread
+  wakes every POLL seconds, and the handler only sets flags (it may run while the main thread holds the Event's
+  lock, so taking that lock there could deadlock).
 """
 import argparse
 import errno
@@ -31,6 +36,7 @@ import signal
 import socket
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from granian.constants import Interfaces
@@ -43,6 +49,7 @@ BACKLOG = 1024  # granian's default
 # A worker asked to stop gets this long to finish its requests before it is killed: stopping always ends
 # within about this long (systemd's default stop timeout is 90 s; we promise well under 10 s).
 KILL_TIMEOUT = 5
+POLL = 0.2  # seconds: how soon the main process notices a stop signal that reached another of its threads
 ALL_ADDRESSES = ("0.0.0.0", "::", "")  # serving on every address: no one name to give the board's links
 # How long a worker thread may run Python before a waiting thread gets the GIL (Python's default: 5 ms). A request
 # holding the database's write lock (or a PostgreSQL row lock) gives up the GIL at each statement and must win it
@@ -127,6 +134,29 @@ def refusal(host: str, port: int, error: OSError) -> str:
     return f"Cannot serve on {host}:{port}: {error.strerror}"
 
 
+class MainLoopEvent(threading.Event):
+    """granian's main-loop event, woken by a signal handler without taking a lock, noticed within POLL seconds."""
+
+    def __init__(self):
+        super().__init__()
+        self.signalled = False
+
+    def signal(self):
+        """From a signal handler: a flag only (the main thread may be interrupted inside set(), holding the lock)."""
+        self.signalled = True
+
+    def wait(self, timeout=None):
+        if timeout is not None:
+            return super().wait(timeout) or self.signalled
+        while not (self.signalled or super().wait(POLL)):
+            pass
+        return True
+
+    def clear(self):
+        self.signalled = False
+        super().clear()
+
+
 class BoardWorker(WorkerProcess):
     def terminate(self):
         """Stop with the signal the main process was stopped with: two different ones can leave a worker serving."""
@@ -144,6 +174,7 @@ class BoardServer(MPServer):
     def __init__(self, host: str, port: int, **options):
         self.stop_signal = signal.SIGTERM
         super().__init__(TARGET, address=host, port=port, backlog=BACKLOG, **options)
+        self.main_loop_interrupt = MainLoopEvent()
 
     def signal_handler_interrupt(self, signum=signal.SIGTERM, frame=None):
         if os.getpid() != self.pid:
@@ -155,7 +186,12 @@ class BoardServer(MPServer):
         # The whole group was signalled: a worker that stops before being told to is not an "unexpected exit".
         for worker in self.wrks:
             worker.interrupt_by_parent = True
-        super().signal_handler_interrupt()
+        self.interrupt_signal = True
+        self.main_loop_interrupt.signal()
+
+    def signal_handler_reload(self, *args, **kwargs):
+        self.reload_signal = True
+        self.main_loop_interrupt.signal()
 
     def _spawn_worker(self, idx, target, callback_loader):
         worker = super()._spawn_worker(idx, target, callback_loader)

@@ -3,6 +3,7 @@
 Each board here runs on a throwaway SQLite file and cache directory. `FLASK=true` skips `flask setup`, which would
 write instance/config.py into the repository; serving reads no table before a request, and /healthz reads none.
 """
+import ctypes
 import os
 import random
 import signal
@@ -125,6 +126,39 @@ def test_stopping_make_run_at_any_moment_ends_every_process_within_10_seconds(bo
         if took is None:
             hung.append(f"{sig.name} {moment:.2f}s after launch:\n{output(log)}")
     assert not hung, "\n\n".join(hung)
+
+
+def signal_thread(pid: int, tid: int, sig: signal.Signals) -> None:
+    """tgkill(2): the signal to one thread of a process, as the kernel may deliver a signal sent to the process."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.syscall(SYS_TGKILL, pid, tid, int(sig)) != 0:
+        raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
+
+
+SYS_TGKILL = {"x86_64": 234, "aarch64": 131}[os.uname().machine]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda sig: sig.name)
+def test_a_stop_signal_the_kernel_hands_to_another_thread_still_stops_the_board(board_env, tmp_path, sig):
+    """The main process's threads watching its workers can receive a signal meant for the process; it must still stop."""
+    port = free_port()
+    log = tmp_path / "thread.log"
+    process = make_run(port, board_env, log)
+    try:
+        wait_until_serving(process, port, log)
+        server = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        watchers = sorted(int(tid) for tid in os.listdir(f"/proc/{server}/task") if int(tid) != server)
+        assert watchers, "granian's main process runs a thread per worker"
+        signal_thread(server, watchers[0], sig)
+        deadline = time.monotonic() + STOP_WITHIN
+        while process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process.poll() is not None, f"still serving {STOP_WITHIN}s after {sig.name} reached a thread:\n{output(log)}"
+        assert "Granian shutdown completed" in output(log)
+    finally:
+        if process.poll() is None or group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
 
 
 def test_a_port_another_program_listens_on_is_refused_in_one_line(board_env, tmp_path):
