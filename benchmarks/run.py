@@ -355,7 +355,7 @@ def render_rows(figures: dict, database: str, landmarks: Landmarks) -> list[dict
     rows = []
     for viewer, threads in figures.items():
         for key, label in RENDERED:
-            rows.append({"route": f"render_{key}_{viewer}", "label": f"uncached render: {label}, {viewer}",
+            rows.append({"route": f"render_{key}_{viewer}", "label": f"uncached, {label}, {viewer}",
                          "method": "GET", "path": f"/threads/{getattr(landmarks, key)}", "status": "measured",
                          "server": "in-process", "database": database, "rps": None, "p50_ms": None, "p99_ms": None,
                          "ratio_to_ceiling": None, "bytes": None, "gzip_bytes": None, "errors": 0,
@@ -498,7 +498,7 @@ def checks_for_render(check, rows: list[dict]) -> None:
 
 def print_report(report: dict) -> None:
     dataset_counts = report["dataset"].get("counts", {})
-    say("\n" + "=" * 131)
+    say("\n" + "=" * 134)
     say(f"Reelboard benchmark — {report['mode']} mode, {report['machine']['cores']} cores, "
         f"{', '.join(f'{v:,} {k}' for k, v in dataset_counts.items() if k != 'reader_votes_in_thread_200')}")
     say(f"wrk {report['settings']['wrk']}, {report['settings']['seconds_per_route']:g} s per route; "
@@ -508,12 +508,12 @@ def print_report(report: dict) -> None:
         say(f"NOTE: the machine was busy with other work (1-minute load average up to {busy:.1f} on "
             f"{report['machine']['cores']} cores): absolute figures are depressed and noisy; compare ratios, and "
             "see load_average_1m per route in the JSON.")
-    say("=" * 131)
-    header = (f"{'server':<11}{'db':<11}{'route':<36}{'req/s':>9}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}"
+    say("=" * 134)
+    header = (f"{'server':<11}{'db':<11}{'route':<39}{'req/s':>9}{'ratio':>7}{'p50 ms':>9}{'p99 ms':>9}"
               f"{'bytes':>10}{'gzip':>9}{'errors':>8}{'writes/s':>10}")
     say(header)
     say("-" * len(header))
-    for e in report["results"]:
+    for e in sorted(report["results"], key=lambda e: "cpu_ms" in e):  # served rows first, then in-process renders
         say(table_row(e))
     say("Spike rows: wrk reads while benchmarks/spike.py writes over HTTP (writes/s: achieved; write errors in the "
         "JSON).\nUncached render rows: CPU ms per page in-process, page cache off (median and p90).")
@@ -539,7 +539,7 @@ def print_report(report: dict) -> None:
     say_server_comparison(report)
     say("\nTargets (issues #5 and #10), on make run's server:")
     for check in report["targets"]:
-        say(f"  [{'met' if check['met'] else 'NOT met':>7}] {check['database']:<10} {check['target']:<62} {check['measured']}")
+        say(f"  [{'met' if check['met'] else 'NOT met':>7}] {check['database']:<10} {check['target']:<67} {check['measured']}")
     for key, found in report["profile"].items():
         what = "threads holding the GIL" if key.endswith("(gil)") else "running threads, SQL included"
         say(f"\nprofile of {key}: py-spy on one worker under wrk load, {found.get('samples', 0)} samples of {what}")
@@ -557,7 +557,7 @@ def print_report(report: dict) -> None:
 
 def table_row(e: dict) -> str:
     """One line of the table: a wrk row (and a spike's achieved writes/s), an uncached render, or what went wrong."""
-    start = f"{e['server']:<11}{e['database']:<11}{e['label']:<36}"
+    start = f"{e['server']:<11}{e['database']:<11}{e['label']:<39}"
     if e["status"] != "measured":
         return f"{start}   {e['status']}" + (f" (errors {e['errors']})" if e["errors"] else "")
     if "cpu_ms" in e:
