@@ -544,6 +544,11 @@ class Post(db.Model):
             return False
         if viewer.can_moderate():
             return True
+        return self.open_to_replies()
+
+    def open_to_replies(self) -> bool:
+        """A member in good standing may answer it: its thread is not locked and it is not removed. A visitor is
+        shown where to log in to reply on exactly these posts."""
         return self.thread.permits_reply() and not self.is_removed
 
     def can_vote(self, viewer) -> bool:
@@ -960,7 +965,8 @@ class ModAction(db.Model):
                 link = url_for("reading.permalink", post_id=post.id)
                 described[entry.id] = (f"{kind} by {post.author.username} in {thread_words(post.thread)}", link)
             elif entry.target_type == "user" and entry.target_id in users:
-                described[entry.id] = (f"member {users[entry.target_id]}", None)
+                name = users[entry.target_id]
+                described[entry.id] = (f"member {name}", url_for("members.profile", name=name))
             elif entry.target_type == "film" and entry.target_id in films:
                 film = films[entry.target_id]
                 described[entry.id] = (f"film “{film}”", url_for("films.show", slug=film.slug))

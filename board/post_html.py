@@ -1,8 +1,9 @@
 """Each post's HTML kept and reused across requests: the thread page's costliest part, rendered once per state.
 
-A post's HTML (templates/posts/_macros.html `article`) depends only on the post, on what kind of reader sees it
-(a visitor; a member who wrote it or not, banned or not) and that reader's vote on it, on its relative time's
-wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
+A post's HTML (templates/posts/_macros.html `article`) depends only on the post (and whether its author started the
+thread: the "author" badge), on what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or
+not, banned or not) and that reader's vote on it, on whom it is said to answer (ranking.ReplyingTo: the parent's
+author, or none where the parent is just above it), on its relative time's wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
 left as a marker in the kept HTML and filled in for each request. Moderators see tools that depend on more (the
 author's role and ban), so their pages, and any fragment answering an action, are rendered afresh.
 """
@@ -45,7 +46,7 @@ class PostHtmlCache:
                 self.chars -= len(self._entries.popitem(last=False)[1])
 
 
-def post_key(post, viewer, votes) -> tuple:
+def post_key(post, viewer, votes, replying_to=None) -> tuple:
     """Every value the post's HTML is made of, for this reader (not a moderator). The body by its digest: a key
     does not keep a second copy of a long post."""
     member = viewer.is_authenticated
@@ -53,22 +54,23 @@ def post_key(post, viewer, votes) -> tuple:
     return (
         post.id, post.parent_id is None, body, post.score, post.hidden, post.hidden_reason, post.deleted,
         post.marked_spoiler, post.created_at, post.edited_at, post.edited_by_moderator, post.author_id,
-        post.author.username, post.thread.locked, time_ago(post.created_at),
+        post.author.username, post.thread.author_id, post.thread.locked, replying_to, time_ago(post.created_at),
         time_ago(post.edited_at) if post.edited_at else None,
         member, member and viewer.id == post.author_id, member and viewer.is_banned(),
         votes.get(post.id, 0) if member else 0, request.script_root,
     )
 
 
-def cached_article(post, viewer, votes, links, article) -> Markup:
-    """article(post, viewer, votes, links) — the macro — from the cache when this state was rendered before."""
+def cached_article(post, viewer, votes, links, article, replying_to=None) -> Markup:
+    """article(post, viewer, votes, links, replying_to=…) — the macro — from the cache when this state was
+    rendered before."""
     cache = current_app.extensions.get("post_html")
     if cache is None or viewer.can_moderate():
-        return article(post, viewer, votes, links)
-    key = post_key(post, viewer, votes)
+        return article(post, viewer, votes, links, replying_to=replying_to)
+    key = post_key(post, viewer, votes, replying_to)
     html = cache.get(key)
     if html is None:
-        html = str(article(post, viewer, votes, links.with_csrf_token(CSRF_MARKER)))
+        html = str(article(post, viewer, votes, links.with_csrf_token(CSRF_MARKER), replying_to=replying_to))
         cache.put(key, html)
     if viewer.is_authenticated and CSRF_MARKER in html:
         html = html.replace(CSRF_MARKER, links.csrf_token)

@@ -174,3 +174,78 @@
     if (input) setOpen(input, document.activeElement === input);
   });
 })();
+
+// Thread lines: the button in a reply's gutter collapses the reply with everything under it (aria-expanded says
+// which), and the collapsed replies are remembered for this tab's session (sessionStorage). Without JavaScript the
+// buttons stay hidden and every reply shows. A link to a post inside a collapsed reply opens the way to it.
+(function () {
+  "use strict";
+
+  var KEY = "reelboard:collapsed";
+  var KEEP = 500;  // the most recent collapsed replies remembered
+
+  function remembered() {
+    try {
+      var ids = JSON.parse(window.sessionStorage.getItem(KEY) || "[]");
+      return Array.isArray(ids) ? ids : [];
+    } catch (error) {
+      return [];
+    }
+  }
+
+  function remember(id, collapsed) {
+    var ids = remembered().filter(function (each) { return each !== id; });
+    if (collapsed) ids.push(id);
+    try {
+      window.sessionStorage.setItem(KEY, JSON.stringify(ids.slice(-KEEP)));
+    } catch (error) { /* storage full or off: the page still folds, it just forgets */ }
+  }
+
+  function collapse(button, collapsed) {
+    var reply = button.parentElement;
+    var under = Number(button.dataset.replies) || 0;
+    reply.classList.toggle("is-collapsed", collapsed);
+    button.setAttribute("aria-expanded", collapsed ? "false" : "true");
+    reply.dataset.note = under ? under + (under === 1 ? " reply" : " replies") + " folded" : "Folded";
+  }
+
+  // Every collapsed reply around the element, opened (and forgotten): a link or a "show" led the reader here.
+  function reveal(element) {
+    var reply = element && element.closest(".reply.is-collapsed");
+    while (reply) {
+      var button = reply.querySelector(":scope > button.thread-line");
+      if (button) {
+        collapse(button, false);
+        remember(button.dataset.post, false);
+      }
+      reply = reply.parentElement.closest(".reply.is-collapsed");
+    }
+  }
+
+  function revealTarget() {
+    var id = window.location.hash.slice(1);
+    if (!id) return;
+    try { reveal(document.getElementById(decodeURIComponent(id))); } catch (error) { /* a malformed hash */ }
+  }
+
+  function enhance(root) {
+    var collapsed = remembered();
+    Array.prototype.forEach.call(root.querySelectorAll("button.thread-line[hidden]"), function (button) {
+      button.hidden = false;
+      if (collapsed.indexOf(button.dataset.post) >= 0) collapse(button, true);
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button.thread-line");
+    if (!button) return;
+    var collapsed = button.getAttribute("aria-expanded") === "true";
+    collapse(button, collapsed);
+    remember(button.dataset.post, collapsed);
+  });
+
+  document.addEventListener("htmx:load", function (event) { enhance(event.detail.elt); });
+  window.addEventListener("hashchange", revealTarget);
+  enhance(document);
+  revealTarget();
+})();
