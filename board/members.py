@@ -1,4 +1,7 @@
-"""Member profiles: who they are (joined, karma, a short bio) and what they wrote (threads and replies)."""
+"""Member profiles: who they are (joined, karma, a short bio) and what they wrote (threads and replies).
+
+A profile opens on the member's threads, or on their replies when the viewer may see none of their threads.
+"""
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import and_, select
@@ -19,13 +22,23 @@ PROFILE_PER_PAGE = 20
 @shared_page
 def profile(name: str):
     member = get_member_or_404(name)
-    tab = request.args.get("tab", "threads")
-    if tab not in TABS:
+    chosen = request.args.get("tab")
+    if chosen not in (None, *TABS):
         abort(400, f"Show one of: {', '.join(TABS)}.")
-    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
-    page = db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
+    tab = chosen or "threads"
+    page = listed(member, tab)
+    if chosen is None and not page.total:  # open on what the member has: a member who only replies, on Replies
+        replies = listed(member, "replies")
+        if replies.total:
+            tab, page = "replies", replies
     _posts, karma = User.post_stats([member.id]).get(member.id, (0, 0))
     return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page)
+
+
+def listed(member: User, tab: str):
+    """A page (?page=) of the member's threads or replies, as the viewer may see them: a count and a SELECT."""
+    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
+    return db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
 
 
 @bp.route("/u/<name>/bio", methods=["GET", "POST"])

@@ -47,6 +47,8 @@ MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
 NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
 HOT_GRAVITY = 1.8
+HOT_POINTS_PER_REPLY = 0.5  # Lobsters adds half a point per comment to a story's score in its hotness
+HOT_RECENT = timedelta(days=7)  # posters within this count for Hot, as Discourse's hot_topics_recent_days (7)
 # Top threads of the last day, week, month or all time (None); "all" is the default, as /?sort=top always meant.
 TOP_PERIODS = {"day": timedelta(days=1), "week": timedelta(weeks=1), "month": timedelta(days=30), "all": None}
 # Hashing something on unknown usernames too keeps a failed login's timing the same either way.
@@ -418,17 +420,43 @@ class Thread(db.Model):
 
     @staticmethod
     def hot_rank(now: datetime):
-        """HN-style gravity: (score + 1) / (age_in_hours + 2) ** 1.8, as a SQL expression.
+        """Hot, as a SQL expression: HN-style gravity over votes and discussion.
 
-        The opening post's score is the thread's score; "+ 1" keeps a new thread with no votes
-        above zero so that, among equal scores, newer threads rank higher. Age is counted from
-        the thread's creation, so a thread sinks as it ages unless votes keep it up. A score
-        below -1 ranks by (score + 1) * (age_in_hours + 2) ** 1.8 instead, under every other
-        thread: dividing would let an old downvoted thread climb back towards zero above newer
-        ones, multiplying keeps it sinking.
+            hot = (score + 1 + 0.5 × replies + recent posters) / (age_in_hours + 2) ** 1.8
+                  (score + 1) × (age_in_hours + 2) ** 1.8        when score < -1
+
+        The opening post's score is the thread's score; "+ 1" keeps a new thread with no votes above zero, so
+        that among equal points newer threads rank higher. Discussion counts as well as votes, as on Lobsters
+        (each comment adds half a point to a story's score) and Discourse (each member who posted in the last
+        days counts like a like): replies are the thread's reply count, recent posters the members other than
+        its author with a visible reply in the last HOT_RECENT (7 days). Age is counted from the thread's
+        creation, so a thread sinks as it ages unless votes and discussion keep it up. A score below -1 ranks
+        by multiplying instead, under every other thread, discussion or not (Lobsters too stops comments from
+        lifting a story voted down): dividing would let an old downvoted thread climb back towards zero above
+        newer ones, multiplying keeps it sinking.
+
+        Recent posters are counted by a correlated subquery, once per thread and only for threads active within
+        HOT_RECENT (SQLite and PostgreSQL evaluate a CASE lazily): the listing stays one statement, and reads
+        the posts of recently active threads only.
         """
+        recent = now - HOT_RECENT
+        discussion = HOT_POINTS_PER_REPLY * Thread.reply_count + Thread.recent_posters(recent)
         age_factor = func.power(hours_since(Thread.created_at, now) + 2, HOT_GRAVITY)
-        return case((Post.score < -1, (Post.score + 1) * age_factor), else_=(Post.score + 1) / age_factor)
+        return case((Post.score < -1, (Post.score + 1) * age_factor), else_=(Post.score + 1 + discussion) / age_factor)
+
+    @staticmethod
+    def recent_posters(since: datetime):
+        """Members other than its author with a visible reply in the thread since `since`, as a SQL expression
+        correlated to the listing's thread: 0 for a thread with no activity since then, without reading its posts."""
+        reply = aliased(Post)
+        posters = (
+            select(func.count(reply.author_id.distinct()))
+            .where(reply.thread_id == Thread.id, reply.parent_id.is_not(None), reply.created_at >= since,
+                   reply.author_id != Thread.author_id, reply.hidden.is_(False), reply.deleted.is_(False))
+            .correlate(Thread)
+            .scalar_subquery()
+        )
+        return case((Thread.last_activity_at >= since, posters), else_=0)
 
     @classmethod
     def listing(cls, viewer, sort: str, now: datetime, film_id: int | None = None, period: str = "all"):

@@ -208,14 +208,17 @@ def test_the_inbox_paginates_with_the_same_statements_for_3_and_40(app, client, 
 def test_notification_text_never_shows_spoilers(app, client, board):
     client.log_in(board["replier"])
     reply_through_the_form(client, board["thread"].opening_post.id, "The ending: ||secret words|| and then @author.")
-    spoiler_thread = make_thread(app, board["author"], "Aftersun ending", film=("Aftersun", 2022), has_spoilers=True)
-    reply_through_the_form(client, spoiler_thread.opening_post.id, "Plain words in a spoiler thread")
+    spoiler_thread = make_thread(app, board["author"], "Aftersun ending", body="The opening post's own ending",
+                                 film=("Aftersun", 2022), has_spoilers=True)
+    reply_through_the_form(client, spoiler_thread.opening_post.id, "Plain words in a spoiler thread, ||and a twist||")
     other = app.test_client()
     other.log_in(board["author"])
     page = other.get("/inbox").get_data(as_text=True)
-    assert "secret words" not in page
+    assert "secret words" not in page and "and a twist" not in page
     assert "The ending: [spoiler] and then @author." in page
-    assert "Plain words in a spoiler thread" not in page and WITHHELD_NOTICE in page
+    # The thread's "contains spoilers" flag is about its opening post: a reply is excerpted from its own safe text.
+    assert "Plain words in a spoiler thread, [spoiler]" in page and WITHHELD_NOTICE not in page
+    assert "The opening post's own ending" not in page
 
 
 def test_notification_text_never_shows_a_title_spoiler(app, client, board):
