@@ -339,3 +339,32 @@ def test_a_board_whose_lock_file_cannot_be_opened_still_reads_and_writes(app_fac
     assert "no writer queue across processes" in caplog.text
     with app.app_context():
         assert db.session.get(Post, thread.opening_post.id).score == 1
+
+
+@sqlite_only
+def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url):
+    """A collection inside a write would hold up every writer waiting for the lock: it waits until the turn ends."""
+    import gc
+
+    path = database_url.removeprefix("sqlite:///")
+    author, voter = make_user(app, "author"), make_user(app, "voter")
+    thread = make_thread(app, author, "Close-Up")
+    client = app.test_client()
+    client.log_in(voter)
+    collections = []
+
+    def note(phase, _info):
+        if phase == "start":
+            collections.append(writer_queue_is_free(path))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(note)
+    gc.set_threshold(1)  # a collection at almost every allocation: any allowed inside the write would show
+    try:
+        assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(note)
+    assert True in collections  # the request collected garbage, outside the writes
+    assert False not in collections  # never while a writer had the turn
+    assert gc.isenabled()
