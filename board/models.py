@@ -2,6 +2,7 @@
 import re
 import secrets
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joi
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .database import hours_since
+from .database import hours_since, one_at_a_time
 from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
@@ -218,11 +219,6 @@ class User(UserMixin, db.Model):
         except IntegrityError:
             return None
         return user
-
-    def lock_for_writing(self) -> None:
-        """Serialise this member's writes on PostgreSQL (SQLite's BEGIN IMMEDIATE already does)."""
-        if db.session.get_bind().dialect.name != "sqlite":
-            db.session.execute(select(User.id).where(User.id == self.id).with_for_update())
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
@@ -609,11 +605,16 @@ class Post(db.Model):
         """Where a reply to this post attaches: here, or its parent once MAX_DEPTH is reached."""
         return self if self.depth < MAX_DEPTH else db.session.get(Post, self.parent_id)
 
-    def add_reply(self, author: User, body: "str | RenderedPost") -> "Post":
-        """A new reply under this post (or at the deepest allowed level); a resubmission returns the first."""
+    def add_reply(self, author: User, body: "str | RenderedPost",
+                  notify: "Callable[[Post], object] | None" = None) -> "Post":
+        """A new reply under this post (or at the deepest allowed level); a resubmission returns the first.
+
+        `notify(reply)` runs once the reply is written, before the thread's counters are: they come last because on
+        PostgreSQL the thread's row stays locked from that UPDATE to COMMIT, and every reply to the thread waits.
+        """
         body = body if isinstance(body, RenderedPost) else render_post(body)
         parent = self.reply_parent()
-        author.lock_for_writing()
+        one_at_a_time(db.session.connection(), f"replies:{author.id}")  # a double submit is found by the second
         now = utcnow()
         duplicate = db.session.scalar(
             select(Post).where(
@@ -634,6 +635,8 @@ class Post(db.Model):
         db.session.add(reply)
         db.session.flush()
         reply.path = parent.path + Post.path_segment(reply.id)
+        if notify is not None:
+            notify(reply)
         db.session.execute(
             update(Thread)
             .where(Thread.id == parent.thread_id)
@@ -642,10 +645,14 @@ class Post(db.Model):
         return reply
 
     def vote(self, voter: User, value: int) -> int:
-        """Cast, switch or (pressing the same arrow again) take back a vote; returns the voter's vote now."""
+        """Cast, switch or (pressing the same arrow again) take back a vote; returns the voter's vote now.
+
+        Only this voter's votes on this post wait for each other; the post's counters are updated last, so on
+        PostgreSQL its row is locked from that UPDATE to COMMIT only.
+        """
         if value not in (1, -1):
             raise ValueError("a vote is +1 or -1")
-        voter.lock_for_writing()
+        one_at_a_time(db.session.connection(), f"vote:{voter.id}:{self.id}")
         current = db.session.get(Vote, (voter.id, self.id))
         before = 0 if current is None else current.value
         if current is None:

@@ -8,7 +8,7 @@ from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .markup import render_post
-from .models import Post, PostRevision, Vote
+from .models import Post, PostRevision, Thread, Vote
 from .notifications import notify_for
 from .ranking import reply_url
 
@@ -37,8 +37,7 @@ def reply(post_id: int):
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
         body = render_post(form.body.data)
-    new_reply = post.add_reply(current_user, body)
-    notify_for(new_reply, replied_to=post)
+    new_reply = post.add_reply(current_user, body, notify=lambda reply: notify_for(reply, replied_to=post))
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
@@ -68,9 +67,11 @@ def vote(post_id: int):
 
 
 def get_post_or_404(post_id: int) -> Post:
-    """The post with its author and thread, in one SELECT."""
+    """The post with its author, thread and film, in one SELECT (what a write to it renews is then known)."""
     post = db.session.scalar(
-        db.select(Post).where(Post.id == post_id).options(db.joinedload(Post.author), db.joinedload(Post.thread))
+        db.select(Post)
+        .where(Post.id == post_id)
+        .options(db.joinedload(Post.author), db.joinedload(Post.thread).joinedload(Thread.film))
     )
     if post is None:
         abort(404)
