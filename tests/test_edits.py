@@ -473,6 +473,13 @@ EDIT_MATRIX = {
     "edit": ("/posts/{reply}/edit", "POST", {"body": EDITED}, None, reply_body, {
         "anonymous": (LOGIN, UNCHANGED), "member": (403, UNCHANGED), "author": (DONE, EDITED),
         "banned author": (403, UNCHANGED), "moderator": (DONE, EDITED), "admin": (DONE, EDITED)}),
+    # A preview (board/previews.py) is asked like an edit and changes nothing.
+    "preview edit": ("/posts/{reply}/edit", "POST", {"body": EDITED, "preview": "edit-body"}, None, reply_body, {
+        "anonymous": (LOGIN, UNCHANGED), "member": (403, UNCHANGED), "author": (200, UNCHANGED),
+        "banned author": (403, UNCHANGED), "moderator": (200, UNCHANGED), "admin": (200, UNCHANGED)}),
+    "quote form": ("/posts/{reply}/reply?quote=1", "GET", None, None, reply_body, {
+        "anonymous": (LOGIN, UNCHANGED), "member": (200, UNCHANGED), "author": (200, UNCHANGED),
+        "banned author": (LOGIN, UNCHANGED), "moderator": (200, UNCHANGED), "admin": (200, UNCHANGED)}),
     "delete": ("/posts/{reply}/delete", "POST", {}, None, reply_deleted, {
         "anonymous": (LOGIN, False), "member": (403, False), "author": (DONE, True),
         "banned author": (403, False), "moderator": (403, False), "admin": (403, False)}),
