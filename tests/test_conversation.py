@@ -7,18 +7,19 @@ import pytest
 from board import limits
 from board.extensions import db
 from board.markup import quote_markdown, render_markdown
-from board.models import BIO_MAX, BODY_MAX, Post, Role, Thread, User
+from board.models import BIO_MAX, BODY_MAX, Post, Thread, User
 
-from .factories import fetch, make_reply, make_thread, make_user
+from .factories import fetch, make_thread, make_user
+from .test_edits import conversation  # noqa: F401 (author, replier, reader, moderator; a thread with one reply)
 
 
 @pytest.fixture
-def conversation(app):
-    """An author's thread with one reply from a second member; a third member to act."""
-    author, replier, reader = make_user(app, "author"), make_user(app, "replier"), make_user(app, "reader")
-    thread = make_thread(app, author, "A thread")
-    reply = make_reply(app, thread.opening_post, replier, "A first reply,\n\nwith a ||twist|| in it.")
-    return {"author": author, "replier": replier, "reader": reader, "thread": thread, "reply": reply}
+def twist(app, conversation):
+    """The conversation's reply, in two paragraphs with a spoiler."""
+    with app.app_context():
+        db.session.get(Post, conversation["reply"].id).set_body("A first reply,\n\nwith a ||twist|| in it.")
+        db.session.commit()
+    return conversation["reply"].id
 
 
 def count_posts(app) -> int:
@@ -56,8 +57,8 @@ def test_the_thread_page_puts_the_reply_box_after_the_last_reply_with_a_way_back
     form = page.index(f'<form class="reply-form stack" id="reply-form-{opening_id}"')
     assert last_reply < form < page.index('<p class="back-to-top"><a href="#main">Back to top')
     head = page[page.index('<header class="thread-head"'):page.index("</header>", page.index('<header class="thread-head"'))]
-    assert '<a class="thread-head__replies" href="#replies"><span id="head-reply-count">1 reply</span>' in head
-    assert "jump to the replies" in head
+    assert '<span id="head-reply-count">1 reply</span>' in head
+    assert '<a class="thread-head__replies" href="#replies">Jump to replies <span aria-hidden="true">↓</span></a>' in head
     # The opening post's Reply jumps to that box, at the bottom.
     assert f'<a class="action" href="#reply-form-{opening_id}">Reply</a>' in page
 
@@ -91,9 +92,10 @@ def test_a_member_sees_a_quote_link_on_each_post_a_visitor_does_not(app, client,
                 f'       data-quote-author="{author}" data-quote-source="/posts/{post_id}">Quote</a>') in page
 
 
-def test_quote_without_js_opens_the_reply_form_with_the_whole_post_quoted_and_its_source_named(app, client, conversation):
+def test_quote_without_js_opens_the_reply_form_with_the_whole_post_quoted_and_its_source_named(app, client, conversation,
+                                                                                              twist):
     client.log_in(conversation["reader"])
-    reply_id = conversation["reply"].id
+    reply_id = twist
     page = client.get(f"/posts/{reply_id}/reply?quote=1").get_data(as_text=True)
     expected = (f"> **@replier** [wrote](http://localhost/posts/{reply_id}):\n>\n"
                 "> A first reply,\n>\n> with a ||twist|| in it.\n\n")
@@ -110,7 +112,7 @@ def test_quote_without_js_opens_the_reply_form_with_the_whole_post_quoted_and_it
     assert '<span class="spoiler-text">twist</span>' in stored and stored.endswith("<p>Agreed.</p>\n")
 
 
-def test_quoting_a_post_marked_as_a_spoiler_keeps_it_behind_a_spoiler_block(app, client, conversation):
+def test_quoting_a_post_marked_as_a_spoiler_keeps_it_behind_a_spoiler_block(app, client, conversation, twist):
     with app.app_context():
         db.session.get(Post, conversation["reply"].id).marked_spoiler = True
         db.session.commit()
@@ -123,12 +125,12 @@ def test_quoting_a_post_marked_as_a_spoiler_keeps_it_behind_a_spoiler_block(app,
 
 
 def test_a_hidden_post_cannot_be_quoted_even_by_a_moderator(app, client, conversation):
-    moderator = make_user(app, "moddy", Role.MODERATOR)
+    client.log_in(conversation["moderator"])
+    reply_id = conversation["reply"].id
+    assert f'data-quote="{reply_id}"' in client.get(f"/threads/{conversation['thread'].id}").get_data(as_text=True)
     with app.app_context():
         db.session.get(Post, conversation["reply"].id).hidden = True
         db.session.commit()
-    client.log_in(moderator)
-    reply_id = conversation["reply"].id
     page = client.get(f"/posts/{reply_id}/reply?quote=1").get_data(as_text=True)
     assert textarea(page, f"reply-body-{reply_id}") == ""  # the reply form, empty: a moderator may still reply
     assert f'data-quote="{reply_id}"' not in client.get(f"/threads/{conversation['thread'].id}").get_data(as_text=True)
@@ -184,9 +186,12 @@ def test_a_preview_of_too_long_a_text_is_refused_with_the_posting_message(app, c
     assert message in posted
     response = client.submit(url, {"body": too_long, "preview": "x"}, htmx=htmx)
     assert response.status_code == 422 and message in response.get_data(as_text=True)
-    assert 'hx-disable' not in response.get_data(as_text=True).split("</header>", 1)[-1] or not htmx
-    if not htmx:  # the form again with the text kept
-        assert textarea(response.get_data(as_text=True), f"reply-body-{conversation['reply'].id}") == too_long
+    if htmx:  # the panel says why, the form stays as it is
+        assert "<form" not in response.get_data(as_text=True) and 'role="alert"' in response.get_data(as_text=True)
+    else:  # the form again with the text kept, and its Preview button
+        page = response.get_data(as_text=True)
+        assert textarea(page, f"reply-body-{conversation['reply'].id}") == too_long
+        assert f'name="preview" value="reply-body-{conversation["reply"].id}"' in page
 
 
 def test_an_empty_preview_says_so(app, client, conversation):
@@ -212,7 +217,7 @@ def test_an_edit_previews_without_saving(app, client, conversation):
     response = client.submit(f"/posts/{reply_id}/edit", {"body": "Changed *mind*.", "preview": "x"})
     assert response.status_code == 200
     assert panel(response.get_data(as_text=True), f"edit-body-{reply_id}") == "<p>Changed <em>mind</em>.</p>\n"
-    assert fetch(app, Post, reply_id).body_source == "A first reply,\n\nwith a ||twist|| in it."
+    assert fetch(app, Post, reply_id).body_source == "A first reply"
 
 
 def test_a_bio_previews_as_set_bio_stores_it(app, client, conversation):
@@ -277,3 +282,4 @@ def test_bio_limit_message_is_the_same_for_a_preview(app, client, conversation):
     previewed = client.submit("/u/author/bio", {"bio": too_long, "preview": "bio-source"}, htmx=True)
     message = f"At most {BIO_MAX:,} characters; this has {BIO_MAX + 1:,}. Shorten it by 1."
     assert message in saved and previewed.status_code == 422 and message in previewed.get_data(as_text=True)
+    assert "<form" not in previewed.get_data(as_text=True)  # the panel's content, not the form
