@@ -38,7 +38,7 @@ from limits import parse_many
 from . import limit_storage  # noqa: F401 (registers the reelboard-database:// storage with the limits library)
 from .extensions import limiter
 from .models import NEW_ACCOUNT_PERIOD
-from .previews import PREVIEW
+from .previews import wants_preview
 from .security import READ_ONLY_METHODS
 
 LOGIN_PER_ACCOUNT = "10 per 15 minutes"
@@ -96,18 +96,14 @@ def visitor() -> bool:
     return not current_user.is_authenticated
 
 
-def previewing() -> bool:
-    return PREVIEW in request.form
-
-
 def visitor_or_previewing() -> bool:
     """Exempts a route's write limit: a visitor is sent to log in, a preview writes nothing."""
-    return visitor() or previewing()
+    return visitor() or wants_preview()
 
 
 def visitor_or_saving() -> bool:
     """Exempts the `previews` limit: it counts a member's Preview buttons only."""
-    return visitor() or not previewing()
+    return visitor() or not wants_preview()
 
 
 def new_member() -> bool:
