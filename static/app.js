@@ -251,7 +251,9 @@
   function markdownOf(node) {
     if (node.nodeType === 3) return node.data;
     if (node.nodeType !== 1 && node.nodeType !== 11) return "";
-    if (node.nodeType === 1 && (node.classList.contains("visually-hidden") || node.tagName === "SUMMARY")) return "";
+    if (node.nodeType === 1 && (node.classList.contains("visually-hidden") || /^(SUMMARY|BUTTON)$/.test(node.tagName))) {
+      return "";  // screen-reader labels, the spoiler block's "Spoiler", and the Quote button itself
+    }
     if (node.nodeType === 1 && node.tagName === "BR") return "\n";
     var inner = Array.prototype.map.call(node.childNodes, markdownOf).join("");
     if (node.nodeType === 11) return inner;
@@ -338,7 +340,16 @@
 
   function hideButton() { if (button) button.hidden = true; }
 
-  // The Quote button by a selection: placed right after the post's text, so Tab from the selection reaches it.
+  // The block of the post's text (a paragraph, list, quote…) where the selection ends.
+  function blockAtEnd(range, body) {
+    var node = range.endContainer;
+    if (node === body) node = body.childNodes[Math.max(0, range.endOffset - 1)] || body.firstChild;
+    while (node && node.parentNode !== body) node = node.parentNode;
+    return node;
+  }
+
+  // The Quote button by a selection: placed right after the block the selection ends in, so that Tab from the
+  // selected words reaches it next (or after the links and spoilers that follow them in that block).
   function placeButton() {
     var selected = selectedIn();
     if (!selected) {
@@ -354,7 +365,9 @@
       button.textContent = "Quote";
     }
     button.setAttribute("aria-label", "Quote the selected words in a reply to " + link.dataset.quoteAuthor);
-    if (button.previousElementSibling !== selected.body) selected.body.after(button);
+    var block = blockAtEnd(selected.range, selected.body);
+    if (!block) return hideButton();
+    if (button.previousSibling !== block) block.after(button);
     var place = selected.range.getBoundingClientRect();
     var post = selected.article.getBoundingClientRect();
     button.style.top = Math.round(place.bottom - post.top + 6) + "px";

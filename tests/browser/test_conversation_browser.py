@@ -130,6 +130,29 @@ def test_quote_is_keyboard_reachable_and_quotes_the_whole_post_when_nothing_is_s
                                              r"> The tide scene is the whole film in small\.\n>\n> She walks"))
 
 
+def test_words_selected_with_the_mouse_are_quoted_from_the_keyboard(live_server, open_page, thread):
+    page = reader_on_thread(open_page, thread["thread"].id)
+    reply_id = thread["reply_id"]
+    paragraph = page.locator(f"#post-{reply_id} .post__body p").first
+    box = paragraph.bounding_box()
+    with stays_on_page(page):
+        page.mouse.move(box["x"] + 1, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] - 1, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+        button = page.locator(f"#post-{reply_id} button.quote-selection")
+        expect(button).to_be_visible()
+        # The click focused the post; Tab goes through its header links, then to the button after the selected
+        # paragraph (before the spoiler in the next one), the selection kept all along.
+        for _ in range(3):
+            page.keyboard.press("Tab")
+        expect(button).to_be_focused()
+        page.keyboard.press("Enter")
+        reply_box = page.locator(f"#reply-form-{reply_id} textarea")
+        expect(reply_box).to_be_focused()
+        expect(reply_box).to_have_value(re.compile(r"\):\n>\n> The tide scene is the whole film in small\.\n\n$"))
+
+
 def test_quote_without_javascript_opens_the_reply_form_with_the_whole_post(live_server, open_page, thread):
     page = reader_on_thread(open_page, thread["thread"].id, java_script_enabled=False)
     reply_id = thread["reply_id"]
