@@ -16,6 +16,10 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `votes`                    | 60 per minute             | `posts.vote`     | member                                   |
 | `reports`                  | 10 per hour               | `reports.report` | member                                   |
 | `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
+| `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
+
+A Preview (board/previews.py) posts its Markdown box's form to the box's own route: it counts against `previews`
+only, never against the route's write limit, so checking a reply first does not use up the replies a member may post.
 
 Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`. Each limit is one count
 for the whole board: the counts live in the board's database (board/limit_storage.py), which every worker process
@@ -34,6 +38,7 @@ from limits import parse_many
 from . import limit_storage  # noqa: F401 (registers the reelboard-database:// storage with the limits library)
 from .extensions import limiter
 from .models import NEW_ACCOUNT_PERIOD
+from .previews import wants_preview
 from .security import READ_ONLY_METHODS
 
 LOGIN_PER_ACCOUNT = "10 per 15 minutes"
@@ -46,6 +51,7 @@ REPLIES = "20 per minute"
 VOTES = "60 per minute"
 REPORTS = "10 per hour"
 EDITS = "30 per hour"
+PREVIEWS = "30 per minute"
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -58,6 +64,7 @@ DEFAULT_LIMITS = {
     "votes": VOTES,
     "reports": REPORTS,
     "edits": EDITS,
+    "previews": PREVIEWS,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
@@ -89,6 +96,16 @@ def visitor() -> bool:
     return not current_user.is_authenticated
 
 
+def visitor_or_previewing() -> bool:
+    """Exempts a route's write limit: a visitor is sent to log in, a preview writes nothing."""
+    return visitor() or wants_preview()
+
+
+def visitor_or_saving() -> bool:
+    """Exempts the `previews` limit: it counts a member's Preview buttons only."""
+    return visitor() or not wants_preview()
+
+
 def new_member() -> bool:
     return current_user.is_authenticated and current_user.is_new()
 
@@ -107,6 +124,7 @@ class Rule:
     message: str
     new_accounts: str | None = None
     exempt_when: Callable[[], bool] | None = None
+    scope: str | None = None  # one count shared by every endpoint with this scope (else a count per endpoint)
 
     def limit_value(self) -> str:
         name = self.new_accounts if self.new_accounts and new_member() else self.limit
@@ -122,12 +140,14 @@ RULES = (
     Rule("auth.login", "login_per_address", by_address, "Too many login attempts from your network."),
     Rule("auth.register", "registration_per_address", by_address, "Too many accounts were created from your network."),
     Rule("threads.new", "threads", by_member, "You are starting threads too quickly.",
-         new_accounts="threads_new_account", exempt_when=visitor),
+         new_accounts="threads_new_account", exempt_when=visitor_or_previewing),
     Rule("posts.reply", "replies", by_member, "You are replying too quickly.",
-         new_accounts="replies_new_account", exempt_when=visitor),
+         new_accounts="replies_new_account", exempt_when=visitor_or_previewing),
     Rule("posts.vote", "votes", by_member, "You are voting too quickly.", exempt_when=visitor),
     Rule("reports.report", "reports", by_member, "You have sent too many reports.", exempt_when=visitor),
-    Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor),
+    Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor_or_previewing),
+    *(Rule(endpoint, "previews", by_member, "You are previewing too quickly.", exempt_when=visitor_or_saving,
+           scope="previews") for endpoint in ("threads.new", "posts.reply", "posts.edit", "members.bio")),
 )
 
 
@@ -137,13 +157,11 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     for rule in RULES:
         # limiter.limit() returns a wrapper that does the counting; only the view Flask calls counts.
-        app.view_functions[rule.endpoint] = limiter.limit(
-            rule.limit_value,
-            key_func=rule.key,
-            methods=["POST"],
-            error_message=rule.error_message,
-            exempt_when=rule.exempt_when,
-        )(app.view_functions[rule.endpoint])
+        options = dict(key_func=rule.key, methods=["POST"], error_message=rule.error_message, exempt_when=rule.exempt_when)
+        limit = limiter.shared_limit(rule.limit_value, rule.scope, **options) if rule.scope else limiter.limit(
+            rule.limit_value, **options
+        )
+        app.view_functions[rule.endpoint] = limit(app.view_functions[rule.endpoint])
 
 
 def configured_limit(name: str) -> str:

@@ -302,3 +302,18 @@ def render_post(source: str) -> RenderedPost:
     """Render before taking the database's write lock; Post.set_body stores the result as it is."""
     html = render_markdown(source)
     return RenderedPost(source, html, plain_text(html))
+
+
+def quote_markdown(author: str, source_url: str, text: str, spoiler: bool = False) -> str:
+    """`text` quoted in Markdown under a line naming its author and linking its source: "> **@name** [wrote](url):".
+
+    The link is absolute: the sanitizer keeps no relative link. A post moderators marked as a spoiler stays behind a
+    ```spoiler block inside the quote. static/app.js builds the same form for a quoted selection (quoteMarkdown).
+    """
+    text = text.strip("\n")
+    if spoiler:
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+        text = f"{fence}spoiler\n{text}\n{fence}"
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
+    name = author.replace("_", r"\_")  # a name like "a_b_" would open emphasis
+    return f"> **@{name}** [wrote]({source_url}):\n>\n{quoted}\n\n"

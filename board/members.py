@@ -12,6 +12,7 @@ from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .models import Post, Thread, User
 from .page_cache import shared_page
+from .previews import preview_response, wants_preview
 
 bp = Blueprint("members", __name__)
 TABS = ("threads", "replies")
@@ -52,9 +53,11 @@ def bio(name: str):
         template = "members/_bio_form.html" if is_htmx() else "members/bio.html"
         return render_template(template, member=member, form=form)
     form = BioForm()
+    if wants_preview():
+        return preview_response(form, form.bio, User.bio_html_for, "members/bio.html", member=member)
     if not form.validate_on_submit():
         return form_again("members/bio.html", "members/_bio_form.html", member=member, form=form)
-    member.set_bio(form.bio.data.strip())
+    member.set_bio(form.bio.data)
     db.session.commit()
     return fragment_or_redirect(
         "members/_bio.html", url_for("members.profile", name=member.username), "Bio saved.", member=member, saved=True

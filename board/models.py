@@ -124,7 +124,13 @@ class User(UserMixin, db.Model):
         self.session_token = secrets.token_urlsafe(32)
 
     def set_bio(self, source: str) -> None:
-        self.bio_source, self.bio_html = source, render_markdown(source)
+        source = source.strip()
+        self.bio_source, self.bio_html = source, self.bio_html_for(source)
+
+    @staticmethod
+    def bio_html_for(source: str) -> str:
+        """A bio's HTML as set_bio stores it (and its preview shows it)."""
+        return render_markdown(source.strip())
 
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
@@ -574,6 +580,10 @@ class Post(db.Model):
         """A member in good standing may answer it: its thread is not locked and it is not removed. A visitor is
         shown where to log in to reply on exactly these posts."""
         return self.thread.permits_reply() and not self.is_removed
+
+    def can_quote(self, viewer) -> bool:
+        """Quoting is replying with the post's words: never the words of a hidden or deleted post."""
+        return self.accepts_reply_from(viewer) and not self.is_removed
 
     def can_vote(self, viewer) -> bool:
         return (

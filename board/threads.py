@@ -7,6 +7,8 @@ from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
+from .posts import post_html
+from .previews import preview_response, wants_preview
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
 
 bp = Blueprint("threads", __name__)
@@ -66,6 +68,8 @@ def render_reading(template: str, thread: Thread, reading, **context):
 @login_required
 def new():
     form = ThreadForm()
+    if wants_preview():
+        return preview_response(form, form.body, post_html, "threads/new.html")
     if form.validate_on_submit():
         film = Film.find_or_create(form.film_title.data, form.film_year.data)
         thread = Thread.start(current_user, film, form.title.data, form.body.data, form.has_spoilers.data)

@@ -249,3 +249,226 @@
   enhance(document);
   revealTarget();
 })();
+
+// A Markdown box's Write / Preview switch (templates/_macros.html preview_switch): htmx posts the form with
+// `preview` and swaps the rendered text into the box's panel; here the panel takes the text's place until Write.
+// Without JavaScript, Preview reloads the page with the text kept and the preview under it.
+(function () {
+  "use strict";
+
+  function show(fieldId, previewing) {
+    var field = document.getElementById(fieldId);
+    var panel = document.getElementById(fieldId + "-preview");
+    if (!field || !panel) return;
+    field.hidden = previewing;
+    panel.hidden = !previewing;
+    document.querySelectorAll("[data-write='" + fieldId + "']").forEach(function (button) {
+      button.hidden = false;
+      button.setAttribute("aria-pressed", previewing ? "false" : "true");
+    });
+    document.querySelectorAll("[data-preview='" + fieldId + "']").forEach(function (button) {
+      button.setAttribute("aria-pressed", previewing ? "true" : "false");
+    });
+  }
+  window.reelboardShowWrite = function (fieldId) { show(fieldId, false); };
+
+  // Write works only with JavaScript, so only now is it shown.
+  document.addEventListener("htmx:load", function (event) {
+    var root = event.detail.elt;
+    if (!root.querySelectorAll) return;
+    root.querySelectorAll("[data-write]").forEach(function (button) { button.hidden = false; });
+  });
+
+  document.addEventListener("click", function (event) {
+    var write = event.target.closest && event.target.closest("[data-write]");
+    if (!write) return;
+    show(write.dataset.write, false);
+    var field = document.getElementById(write.dataset.write);
+    if (field) field.focus();
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var panel = event.detail.target;
+    if (panel.matches && panel.matches(".preview") && panel.id) show(panel.id.replace(/-preview$/, ""), true);
+  });
+
+  // The thread's own reply form, cleared once its reply is in, goes back to Write.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!event.detail.successful || !form.matches || !form.matches("form[data-reset-on-success]")) return;
+    form.querySelectorAll("[data-write]").forEach(function (button) {
+      show(button.dataset.write, false);
+      var panel = document.getElementById(button.dataset.write + "-preview");
+      if (panel) panel.textContent = "";
+    });
+  });
+})();
+
+// Quote: select words in a post and press the Quote button that appears by them (or the post's Quote link, which
+// Tab reaches) to quote them into a reply to that post, under a line naming and linking the source. With nothing
+// selected, Quote takes the whole post's Markdown from the server (the no-JavaScript reply form's, GET ?quote=1).
+(function () {
+  "use strict";
+
+  var BLOCKS = /^(P|LI|BLOCKQUOTE|H[1-6]|UL|OL|DIV|DETAILS)$/;
+  var button = null;
+
+  // The same form as board/markup.py quote_markdown builds for a whole post.
+  function quoteMarkdown(author, sourceUrl, text) {
+    var quoted = text.replace(/^\n+|\n+$/g, "").split("\n").map(function (line) {
+      return line.trim() ? "> " + line : ">";
+    }).join("\n");
+    return "> **@" + author.replace(/_/g, "\\_") + "** [wrote](" + sourceUrl + "):\n>\n" + quoted + "\n\n";
+  }
+
+  // Selected post HTML back to Markdown enough to quote: paragraphs, line breaks, code, and spoilers kept hidden
+  // (||…|| and ```spoiler blocks; the screen-reader "Spoiler:" labels left out).
+  function markdownOf(node) {
+    if (node.nodeType === 3) return node.data;
+    if (node.nodeType !== 1 && node.nodeType !== 11) return "";
+    if (node.nodeType === 1 && (node.classList.contains("visually-hidden") || /^(SUMMARY|BUTTON)$/.test(node.tagName))) {
+      return "";  // screen-reader labels, the spoiler block's "Spoiler", and the Quote button itself
+    }
+    if (node.nodeType === 1 && node.tagName === "BR") return "\n";
+    var inner = Array.prototype.map.call(node.childNodes, markdownOf).join("");
+    if (node.nodeType === 11) return inner;
+    if (node.classList.contains("spoiler")) return "||" + inner + "||";
+    if (node.classList.contains("spoiler-block")) return "\n\n```spoiler\n" + inner.trim() + "\n```\n\n";
+    if (node.tagName === "PRE") return "\n\n```\n" + inner.replace(/\n$/, "") + "\n```\n\n";
+    if (node.tagName === "LI") return "\n- " + inner.trim() + "\n";
+    if (BLOCKS.test(node.tagName)) return "\n\n" + inner + "\n\n";
+    return inner;
+  }
+
+  function elementOf(node) { return node.nodeType === 1 ? node : node.parentElement; }
+
+  // The selection, if it lies within one post's text: {article, range}.
+  function selectedIn() {
+    var selection = window.getSelection();
+    if (!selection || selection.isCollapsed || !selection.rangeCount) return null;
+    var range = selection.getRangeAt(0);
+    var common = elementOf(range.commonAncestorContainer);
+    var body = common && common.closest(".post__body");
+    if (!body || body.closest(".preview")) return null;
+    return { article: body.closest("article.post"), range: range, body: body };
+  }
+
+  function selectedMarkdown(article) {
+    var selected = selectedIn();
+    if (!selected || selected.article !== article) return "";
+    var text = markdownOf(selected.range.cloneContents());
+    // A selection inside a spoiler copies no spoiler element: wrap it as its spoiler is.
+    for (var node = elementOf(selected.range.commonAncestorContainer); node && node !== selected.body; node = node.parentElement) {
+      if (node.classList.contains("spoiler")) text = "||" + text + "||";
+    }
+    for (node = selected.body.parentElement; node && node !== article; node = node.parentElement) {
+      if (node.classList.contains("spoiler-block")) text = "```spoiler\n" + text.trim() + "\n```";
+    }
+    return text.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+  }
+
+  function quoteLink(article) { return article && article.querySelector(":scope > .post__actions [data-quote]"); }
+
+  // The reply form's text box for the post: open on the page already, or fetched into the post's reply slot.
+  function replyBox(link) {
+    var id = link.dataset.quote;
+    var form = document.getElementById("reply-form-" + id);
+    if (form) return Promise.resolve(form.querySelector("textarea"));
+    return htmx.ajax("GET", link.pathname, { target: "#reply-slot-" + id, swap: "innerHTML" }).then(function () {
+      var loaded = document.getElementById("reply-form-" + id);
+      return loaded && loaded.querySelector("textarea");
+    });
+  }
+
+  function wholePost(link) {
+    return fetch(link.href, { headers: { "HX-Request": "true" }, credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
+      .then(function (html) {
+        var holder = document.createElement("template");
+        holder.innerHTML = html;
+        var box = holder.content.querySelector("textarea");
+        return box ? box.value : "";
+      });
+  }
+
+  function insert(box, quote) {
+    if (!box || !quote) return;
+    window.reelboardShowWrite(box.id);
+    var current = box.value.replace(/\s+$/, "");
+    box.value = current ? current + "\n\n" + quote : quote;
+    box.focus();
+    box.setSelectionRange(box.value.length, box.value.length);
+    box.dispatchEvent(new Event("input", { bubbles: true }));  // the character count
+  }
+
+  function quote(link) {
+    var article = link.closest("article.post");
+    var text = selectedMarkdown(article);
+    var source = new URL(link.dataset.quoteSource, window.location.href).href;
+    var quoted = text ? Promise.resolve(quoteMarkdown(link.dataset.quoteAuthor, source, text)) : wholePost(link);
+    Promise.all([quoted, replyBox(link)]).then(function (done) {
+      var selection = window.getSelection();
+      if (selection) selection.removeAllRanges();
+      insert(done[1], done[0]);
+    }, function () { window.location.href = link.href; });
+  }
+
+  function hideButton() { if (button) button.hidden = true; }
+
+  // The block of the post's text (a paragraph, list, quote…) where the selection ends.
+  function blockAtEnd(range, body) {
+    var node = range.endContainer;
+    if (node === body) node = body.childNodes[Math.max(0, range.endOffset - 1)] || body.firstChild;
+    while (node && node.parentNode !== body) node = node.parentNode;
+    return node;
+  }
+
+  // The Quote button by a selection: placed right after the block the selection ends in, so that Tab from the
+  // selected words reaches it next (or after the links and spoilers that follow them in that block).
+  function placeButton() {
+    var selected = selectedIn();
+    if (!selected) {
+      if (button && document.activeElement !== button) hideButton();
+      return;
+    }
+    var link = quoteLink(selected.article);
+    if (!link) return hideButton();
+    if (!button) {
+      button = document.createElement("button");
+      button.type = "button";
+      button.className = "quote-selection";
+      button.textContent = "Quote";
+    }
+    button.setAttribute("aria-label", "Quote the selected words in a reply to " + link.dataset.quoteAuthor);
+    var block = blockAtEnd(selected.range, selected.body);
+    if (!block) return hideButton();
+    if (button.previousSibling !== block) block.after(button);
+    var place = selected.range.getBoundingClientRect();
+    var post = selected.article.getBoundingClientRect();
+    button.style.top = Math.round(place.bottom - post.top + 6) + "px";
+    button.style.left = Math.round(Math.max(0, Math.min(place.left - post.left, post.width - 90))) + "px";
+    button.hidden = false;
+  }
+
+  var pending = false;
+  document.addEventListener("selectionchange", function () {
+    if (pending) return;
+    pending = true;
+    window.requestAnimationFrame(function () { pending = false; placeButton(); });
+  });
+
+  // Pressing a Quote control must not clear the selection it is about to quote.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest(".quote-selection, [data-quote]")) event.preventDefault();
+  });
+
+  document.addEventListener("click", function (event) {
+    var control = event.target.closest && event.target.closest(".quote-selection, [data-quote]");
+    if (!control) return;
+    var link = control.matches("[data-quote]") ? control : quoteLink(control.closest("article.post"));
+    if (!link) return;
+    event.preventDefault();
+    hideButton();
+    quote(link);
+  });
+})();

@@ -253,6 +253,13 @@ MATRIX = {
     "reply": ("/posts/{opening}/reply", {"body": "Matrix reply"}, None, post_count,
               {"anonymous": (303, 3), "member": (303, 4), "author": (303, 4), "banned": (403, 3), "moderator": (303, 4),
                "admin": (303, 4)}),
+    # Previews (board/previews.py): a member's POST with CSRF, answered 200 (the page or the panel); nothing stored.
+    "preview reply": ("/posts/{opening}/reply", {"body": "Matrix reply", "preview": "reply-body"}, None, post_count,
+                      {"anonymous": (303, 3), "member": (200, 3), "author": (200, 3), "banned": (403, 3),
+                       "moderator": (200, 3), "admin": (200, 3)}),
+    "preview new thread": ("/threads/new", {"body": "B", "preview": "body"}, None, thread_count,
+                           {"anonymous": (303, 1), "member": (200, 1), "author": (200, 1), "banned": (403, 1),
+                            "moderator": (200, 1), "admin": (200, 1)}),
     "new thread": ("/threads/new", {"title": "T", "film_title": "F", "body": "B"}, None, thread_count,
                    {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "banned": (403, 1), "moderator": (303, 2),
                     "admin": (303, 2)}),
