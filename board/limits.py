@@ -1,6 +1,7 @@
 """Limits against floods and abuse: every rate limit of the board, declared by endpoint in one table (RULES).
 
-Only the state-changing POSTs are limited, never the forms behind them. Every attempt that reaches the view counts,
+Only the state-changing POSTs are limited, never the forms behind them — and one read, the @name suggestions, which
+would otherwise let anyone list every member name by prefix quickly. Every attempt that reaches the view counts,
 whatever its outcome (a successful login as much as a failed one): a count taken before the view runs cannot be
 outrun by many requests sent at once. Requests refused earlier (no CSRF token, a banned member) count for nothing.
 
@@ -16,6 +17,8 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `votes`                    | 60 per minute             | `posts.vote`     | member                                   |
 | `reports`                  | 10 per hour               | `reports.report` | member                                   |
 | `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
+| `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
+| `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
 
 Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`. Each limit is one count
 for the whole board: the counts live in the board's database (board/limit_storage.py), which every worker process
@@ -46,6 +49,8 @@ REPLIES = "20 per minute"
 VOTES = "60 per minute"
 REPORTS = "10 per hour"
 EDITS = "30 per hour"
+CHOICES = "60 per minute"
+NAME_SUGGESTIONS = "120 per minute"
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -58,14 +63,19 @@ DEFAULT_LIMITS = {
     "votes": VOTES,
     "reports": REPORTS,
     "edits": EDITS,
+    "choices": CHOICES,
+    "name_suggestions": NAME_SUGGESTIONS,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
 
+LIMITED_READS = frozenset({"following.suggest_names"})
+
+
 @limiter.request_filter
 def reading() -> bool:
-    """Reads are never limited, so the limiter skips them without looking anything up."""
-    return request.method in READ_ONLY_METHODS
+    """Reads are not limited (but LIMITED_READS), so the limiter skips them without looking anything up."""
+    return request.method in READ_ONLY_METHODS and request.endpoint not in LIMITED_READS
 
 
 def by_address() -> str:
@@ -107,6 +117,7 @@ class Rule:
     message: str
     new_accounts: str | None = None
     exempt_when: Callable[[], bool] | None = None
+    methods: tuple = ("POST",)
 
     def limit_value(self) -> str:
         name = self.new_accounts if self.new_accounts and new_member() else self.limit
@@ -128,6 +139,10 @@ RULES = (
     Rule("posts.vote", "votes", by_member, "You are voting too quickly.", exempt_when=visitor),
     Rule("reports.report", "reports", by_member, "You have sent too many reports.", exempt_when=visitor),
     Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor),
+    *(Rule(endpoint, "choices", by_member, "You are changing follows, blocks and saved posts too quickly.",
+           exempt_when=visitor) for endpoint in ("following.follow", "following.block", "following.bookmark")),
+    Rule("following.suggest_names", "name_suggestions", by_address, "Too many name look-ups from your network.",
+         methods=("GET",)),
 )
 
 
@@ -140,7 +155,7 @@ def init_app(app: Flask) -> None:
         app.view_functions[rule.endpoint] = limiter.limit(
             rule.limit_value,
             key_func=rule.key,
-            methods=["POST"],
+            methods=list(rule.methods),
             error_message=rule.error_message,
             exempt_when=rule.exempt_when,
         )(app.view_functions[rule.endpoint])

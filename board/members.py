@@ -7,7 +7,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Post, Thread, User
+from .models import Block, Post, Thread, User
 from .page_cache import shared_page
 
 bp = Blueprint("members", __name__)
@@ -25,7 +25,9 @@ def profile(name: str):
     query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
     page = db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
     _posts, karma = User.post_stats([member.id]).get(member.id, (0, 0))
-    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page)
+    blocked = Block.exists(current_user, member.id) if current_user.is_authenticated and current_user.id != member.id else False
+    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page,
+                           blocked=blocked)
 
 
 @bp.route("/u/<name>/bio", methods=["GET", "POST"])

@@ -1,7 +1,8 @@
 """Each post's HTML kept and reused across requests: the thread page's costliest part, rendered once per state.
 
 A post's HTML (templates/posts/_macros.html `article`) depends only on the post, on what kind of reader sees it
-(a visitor; a member who wrote it or not, banned or not) and that reader's vote on it, on its relative time's
+(a visitor; a member who wrote it or not, banned or not) and that reader's vote on it, whether they blocked its author
+or saved it, on its relative time's
 wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
 left as a marker in the kept HTML and filled in for each request. Moderators see tools that depend on more (the
 author's role and ban), so their pages, and any fragment answering an action, are rendered afresh.
@@ -57,6 +58,8 @@ def post_key(post, viewer, votes) -> tuple:
         time_ago(post.edited_at) if post.edited_at else None,
         member, member and viewer.id == post.author_id, member and viewer.is_banned(),
         votes.get(post.id, 0) if member else 0, request.script_root,
+        # The viewer's own choices (models.ViewerState): whether they blocked the author, saved the post.
+        member and post.author_id in getattr(votes, "blocked", ()), member and post.id in getattr(votes, "bookmarked", ()),
     )
 
 

@@ -7,8 +7,7 @@ from .diffs import versions_of
 from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .markup import render_post
-from .models import Post, PostRevision, Vote
+from .models import Post, PostRevision, Vote, render_body
 from .notifications import notify_for
 from .ranking import reply_url
 
@@ -36,7 +35,7 @@ def reply(post_id: int):
         form = ReplyForm()
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
-        body = render_post(form.body.data)
+        body = render_body(form.body.data)
     new_reply = post.add_reply(current_user, body)
     notify_for(new_reply, replied_to=post)
     db.session.commit()
