@@ -63,7 +63,7 @@ def block(name: str):
 def bookmark(post_id: int):
     """Save (saved=1) or unsave (saved=0) a post; saving an opening post saves its thread."""
     post = get_post_or_404(post_id)
-    if not post.is_visible_to(current_user) or not post.thread.is_visible_to(current_user):
+    if not post.is_visible_to(current_user):
         abort(404)
     saved = request.form.get("saved") == "1"
     Bookmark.set(current_user, post, saved)
