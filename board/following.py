@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager
 
 from .extensions import db
-from .htmx import fragment_or_redirect, is_htmx
+from .htmx import fragment_or_redirect
 from .members import get_member_or_404
-from .models import USERNAME_PATTERN, Block, Bookmark, Post, Thread, ThreadSubscription, User, ViewerState
+from .models import USERNAME_PATTERN, Block, Bookmark, Post, ThreadSubscription, User, ViewerState
 from .posts import get_post_or_404, post_url
 from .threads import get_thread_or_404
 
@@ -50,10 +50,9 @@ def block(name: str):
         abort(400, "You can't block yourself.")
     Block.set(current_user, member, blocking)
     db.session.commit()
-    back = request.form.get("post_id", type=int)
-    location = post_url(get_post_or_404(back)) if back else url_for("members.profile", name=member.username)
     return fragment_or_redirect(
-        "members/_block.html", location, f"{'Blocked' if blocking else 'Unblocked'} {member.username}.",
+        "members/_block.html", url_for("members.profile", name=member.username),
+        f"{'Blocked' if blocking else 'Unblocked'} {member.username}.",
         member=member, blocked=blocking, just_changed=True,
     )
 

@@ -7,7 +7,7 @@ from .diffs import versions_of
 from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Post, PostRevision, Vote, render_body
+from .models import Post, PostRevision, ViewerState, render_body
 from .notifications import notify_for
 from .ranking import reply_url
 
@@ -103,7 +103,7 @@ def edit(post_id: int):
         post_url(post),
         "Post updated." if revision else "Nothing changed.",
         post=post,
-        votes=Vote.values_by_post(current_user, [post.id]),
+        votes=ViewerState.load(current_user, [post.id]),
         title_changed=revision is not None and revision.title not in (None, post.thread.title),
     )
 
@@ -116,7 +116,7 @@ def delete(post_id: int):
         abort(403, "Only the author can delete a post.")
     post.delete()
     db.session.commit()
-    votes = Vote.values_by_post(current_user, [post.id])
+    votes = ViewerState.load(current_user, [post.id])
     return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
 
 
