@@ -47,10 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
 
-    from . import admin, auth, feeds, films, health, members, moderation, notifications, posts, reading, reports, search, threads
+    from . import (
+        admin, auth, feeds, films, following, health, members, moderation, notifications, posts, reading, reports, search,
+        threads,
+    )
 
     for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp,
-                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp):
+                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp, following.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
     page_cache.init_app(app)  # after the limits: a limited request is refused before a cached page is served

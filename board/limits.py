@@ -1,6 +1,7 @@
 """Limits against floods and abuse: every rate limit of the board, declared by endpoint in one table (RULES).
 
-Only the state-changing POSTs are limited, never the forms behind them. Every attempt that reaches the view counts,
+Only the state-changing POSTs are limited, never the forms behind them — and one read, the @name suggestions, which
+would otherwise let anyone list every member name by prefix quickly. Every attempt that reaches the view counts,
 whatever its outcome (a successful login as much as a failed one): a count taken before the view runs cannot be
 outrun by many requests sent at once. Requests refused earlier (no CSRF token, a banned member) count for nothing.
 
@@ -17,6 +18,8 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `reports`                  | 10 per hour               | `reports.report` | member                                   |
 | `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
+| `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
+| `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
 
 A Preview (board/previews.py) posts its Markdown box's form to the box's own route: it counts against `previews`
 only, never against the route's write limit, so checking a reply first does not use up the replies a member may post.
@@ -52,6 +55,8 @@ VOTES = "60 per minute"
 REPORTS = "10 per hour"
 EDITS = "30 per hour"
 PREVIEWS = "30 per minute"
+CHOICES = "60 per minute"
+NAME_SUGGESTIONS = "120 per minute"
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -65,14 +70,19 @@ DEFAULT_LIMITS = {
     "reports": REPORTS,
     "edits": EDITS,
     "previews": PREVIEWS,
+    "choices": CHOICES,
+    "name_suggestions": NAME_SUGGESTIONS,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
 
+LIMITED_READS = frozenset({"following.suggest_names"})
+
+
 @limiter.request_filter
 def reading() -> bool:
-    """Reads are never limited, so the limiter skips them without looking anything up."""
-    return request.method in READ_ONLY_METHODS
+    """Reads are not limited (but LIMITED_READS), so the limiter skips them without looking anything up."""
+    return request.method in READ_ONLY_METHODS and request.endpoint not in LIMITED_READS
 
 
 def by_address() -> str:
@@ -125,6 +135,7 @@ class Rule:
     new_accounts: str | None = None
     exempt_when: Callable[[], bool] | None = None
     scope: str | None = None  # one count shared by every endpoint with this scope (else a count per endpoint)
+    methods: tuple = ("POST",)
 
     def limit_value(self) -> str:
         name = self.new_accounts if self.new_accounts and new_member() else self.limit
@@ -148,6 +159,10 @@ RULES = (
     Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor_or_previewing),
     *(Rule(endpoint, "previews", by_member, "You are previewing too quickly.", exempt_when=visitor_or_saving,
            scope="previews") for endpoint in ("threads.new", "posts.reply", "posts.edit", "members.bio")),
+    *(Rule(endpoint, "choices", by_member, "You are changing follows, blocks and saved posts too quickly.",
+           exempt_when=visitor) for endpoint in ("following.follow", "following.block", "following.bookmark")),
+    Rule("following.suggest_names", "name_suggestions", by_address, "Too many name look-ups from your network.",
+         methods=("GET",)),
 )
 
 
@@ -157,7 +172,8 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     for rule in RULES:
         # limiter.limit() returns a wrapper that does the counting; only the view Flask calls counts.
-        options = dict(key_func=rule.key, methods=["POST"], error_message=rule.error_message, exempt_when=rule.exempt_when)
+        options = dict(key_func=rule.key, methods=list(rule.methods), error_message=rule.error_message,
+                       exempt_when=rule.exempt_when)
         limit = limiter.shared_limit(rule.limit_value, rule.scope, **options) if rule.scope else limiter.limit(
             rule.limit_value, **options
         )

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Post, Thread, User
+from .models import Block, Post, Thread, User
 from .page_cache import shared_page
 from .previews import preview_response, wants_preview
 
@@ -33,7 +33,9 @@ def profile(name: str):
         if replies.total:
             tab, page = "replies", replies
     _posts, karma = User.post_stats([member.id]).get(member.id, (0, 0))
-    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page)
+    blocked = Block.exists(current_user, member.id) if current_user.is_authenticated and current_user.id != member.id else False
+    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page,
+                           blocked=blocked)
 
 
 def listed(member: User, tab: str):

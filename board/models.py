@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from flask import current_app
+from flask import current_app, has_request_context, url_for
 from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import (
     Boolean,
@@ -24,17 +24,19 @@ from sqlalchemy import (
     event,
     or_,
     func,
+    literal_column,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, relationship
+from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since, one_at_a_time
 from .extensions import db
-from .markup import RenderedPost, render_markdown, render_post
+from .markup import RenderedPost, mention_candidates, render_markdown, render_post
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 TITLE_MAX = 200
@@ -129,8 +131,9 @@ class User(UserMixin, db.Model):
 
     @staticmethod
     def bio_html_for(source: str) -> str:
-        """A bio's HTML as set_bio stores it (and its preview shows it)."""
-        return render_markdown(source.strip())
+        """A bio's HTML as set_bio stores it (and its preview shows it): mentions of members who exist linked."""
+        source = source.strip()
+        return render_markdown(source, mentions_in(source))
 
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
@@ -228,6 +231,27 @@ class User(UserMixin, db.Model):
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+def profile_path(username: str) -> str:
+    """A member's profile as a path (behind the request's script root when there is a request)."""
+    if has_request_context():
+        return url_for("members.profile", name=username)
+    return current_app.url_map.bind("").build("members.profile", {"name": username})
+
+
+def mentions_in(source: str) -> dict[str, tuple[str, str]]:
+    """The members an @name in this Markdown names, who exist: one SELECT, none when no @name is written."""
+    names = mention_candidates(source)
+    if not names:
+        return {}
+    found = db.session.scalars(select(User.username).where(func.lower(User.username).in_(names)))
+    return {name.lower(): (name, profile_path(name)) for name in found}
+
+
+def render_body(source: str) -> RenderedPost:
+    """A post's Markdown rendered with links to the members it mentions (board/markup.py does the rest)."""
+    return render_post(source, mentions_in(source))
 
 
 FIRST_FILM_YEAR = 1870
@@ -402,6 +426,7 @@ class Thread(db.Model):
         db.session.flush()
         opening.path = Post.path_segment(opening.id)
         set_committed_value(thread, "opening_post", opening)
+        db.session.add(ThreadSubscription(member_id=author.id, thread_id=thread.id, level=ThreadSubscription.FOLLOW))
         return thread
 
     def pin(self, moderator: User, until: datetime | None = None) -> None:
@@ -547,7 +572,7 @@ class Post(db.Model):
 
     def set_body(self, body: "str | RenderedPost") -> None:
         """Store the Markdown and its sanitized HTML together: rendered once, when saved (or just before), never on view."""
-        rendered = body if isinstance(body, RenderedPost) else render_post(body)
+        rendered = body if isinstance(body, RenderedPost) else render_body(body)
         self.body_source, self.body_html, self.plain_text = rendered.source, rendered.html, rendered.plain_text
 
     def excerpt(self, length: int = EXCERPT_LENGTH) -> str:
@@ -622,7 +647,7 @@ class Post(db.Model):
         `notify(reply)` runs once the reply is written, before the thread's counters are: they come last because on
         PostgreSQL the thread's row stays locked from that UPDATE to COMMIT, and every reply to the thread waits.
         """
-        body = body if isinstance(body, RenderedPost) else render_post(body)
+        body = body if isinstance(body, RenderedPost) else render_body(body)
         parent = self.reply_parent()
         one_at_a_time(db.session.connection(), f"replies:{author.id}")  # a double submit is found by the second
         now = utcnow()
@@ -767,27 +792,37 @@ class Vote(db.Model):
 
 
 class Notification(db.Model):
-    """Someone replied to a member's post or mentioned them (@name): shown in their inbox until read."""
+    """Someone replied to a member's post, mentioned them (@name) or replied in a thread they follow: in their inbox
+    until read. Notifications about one conversation share a `topic` and show as one inbox item ("5 new replies…"):
+    replies to one post ("post:<id>"), replies in one followed thread ("thread:<id>"); each mention is its own
+    ("mention:<post id>")."""
 
     __tablename__ = "notifications"
 
-    REPLY, MENTION = "reply", "mention"
+    REPLY, MENTION = "reply", "mention"  # a reply in a followed thread is a reply too: its topic says "thread:"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"))
     kind: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     recipient: Mapped[User] = relationship(foreign_keys=[recipient_id], lazy="raise")
     actor: Mapped[User] = relationship(foreign_keys=[actor_id], lazy="raise")
     post: Mapped["Post"] = relationship(lazy="raise")
+    # Set by the grouped inbox query (board/notifications.py): the item's unread and total notifications, and the
+    # first unread one's post (where its link leads).
+    unread_in_topic = query_expression()
+    total_in_topic = query_expression()
+    first_unread_post_id = query_expression()
 
     __table_args__ = (
         CheckConstraint("kind IN ('reply', 'mention')", name="kind"),
         Index("ix_notifications_inbox", "recipient_id", "read_at", "id"),
+        Index("ix_notifications_topic", "recipient_id", "topic", "id"),
         # One notification per member per post: a reply that also mentions you notifies once.
         Index("uq_notifications_recipient_post", "recipient_id", "post_id", unique=True),
     )
@@ -805,15 +840,138 @@ class Notification(db.Model):
         )
 
 
-# The header's unread count: deferred, and loaded with the session's member in the same SELECT (board/auth.py).
+# The header's unread count, in inbox items (topics with something unread, as the inbox groups them): deferred, and
+# loaded with the session's member in the same SELECT (board/auth.py).
 _unread_opening = aliased(Post)
 User.unread_notifications = column_property(
-    Notification.shown(select(func.count(Notification.id)), _unread_opening)
+    Notification.shown(select(func.count(func.distinct(Notification.topic))), _unread_opening)
     .where(Notification.recipient_id == User.id, Notification.read_at.is_(None))
     .correlate_except(Notification, Post, _unread_opening)
     .scalar_subquery(),
     deferred=True,
 )
+
+
+class ThreadSubscription(db.Model):
+    """A member follows a thread (told of every reply, grouped) or mutes it (told of nothing from it, even replies to
+    them). A thread's author follows it from the start; no row: the usual replies-to-you and mentions only."""
+
+    __tablename__ = "thread_subscriptions"
+
+    FOLLOW, MUTE = "follow", "mute"
+    LEVELS = (FOLLOW, MUTE)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"), primary_key=True, index=True)
+    level: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint(f"level IN {LEVELS}", name="level"),)
+
+    @classmethod
+    def set(cls, member: User, thread: "Thread", level: str | None) -> None:
+        """Follow, mute, or (None) neither: the member's one choice for this thread."""
+        current = db.session.get(cls, (member.id, thread.id))
+        if level is None:
+            if current is not None:
+                db.session.delete(current)
+        elif current is None:
+            db.session.add(cls(member_id=member.id, thread_id=thread.id, level=level))
+        else:
+            current.level = level
+
+    @classmethod
+    def level_of(cls, member, thread_id: int) -> str | None:
+        if not member.is_authenticated:
+            return None
+        return db.session.scalar(select(cls.level).where(cls.member_id == member.id, cls.thread_id == thread_id))
+
+
+class Block(db.Model):
+    """A member blocked another: the blocked member's posts are folded away for them, and cannot notify them."""
+
+    __tablename__ = "blocks"
+
+    blocker_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    blocked_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (CheckConstraint("blocker_id <> blocked_id", name="not_self"),)
+
+    @classmethod
+    def set(cls, blocker: User, blocked: User, blocking: bool) -> None:
+        current = db.session.get(cls, (blocker.id, blocked.id))
+        if blocking and current is None:
+            db.session.add(cls(blocker_id=blocker.id, blocked_id=blocked.id))
+        elif not blocking and current is not None:
+            db.session.delete(current)
+
+    @classmethod
+    def exists(cls, blocker, blocked_id: int) -> bool:
+        if not blocker.is_authenticated:
+            return False
+        return db.session.get(cls, (blocker.id, blocked_id)) is not None
+
+
+class Bookmark(db.Model):
+    """A post a member saved (a thread is saved as its opening post): listed as "Saved" on their own profile."""
+
+    __tablename__ = "bookmarks"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    post: Mapped["Post"] = relationship(lazy="raise")
+
+    @classmethod
+    def set(cls, member: User, post: "Post", saved: bool) -> None:
+        current = db.session.get(cls, (member.id, post.id))
+        if saved and current is None:
+            db.session.add(cls(member_id=member.id, post_id=post.id))
+        elif not saved and current is not None:
+            db.session.delete(current)
+
+
+class ViewerState(dict):
+    """What one member chose about what a page shows: as a dict, their votes (post id -> +1/-1), as it always was for
+    the post macros; and the posts they saved, the members they blocked and their follow or mute of the thread. Read
+    in ONE statement (a UNION), so a thread page's statement count stays constant."""
+
+    def __init__(self, votes=(), bookmarked=frozenset(), blocked=frozenset(), subscription: str | None = None):
+        super().__init__(votes)
+        self.bookmarked, self.blocked, self.subscription = frozenset(bookmarked), frozenset(blocked), subscription
+
+    @classmethod
+    def load(cls, viewer, post_ids, thread_id: int | None = None) -> "ViewerState":
+        if not viewer.is_authenticated:
+            return cls()
+        post_ids = list(post_ids)
+        # Constants written into the SQL, not parameters: PostgreSQL must know a UNION's column types.
+        kind, zero = lambda name: literal_column(f"'{name}'", String).label("kind"), literal_column("0", Integer)  # noqa: E731
+        parts = [select(kind("block"), Block.blocked_id, zero).where(Block.blocker_id == viewer.id)]
+        if post_ids:
+            parts += [
+                select(kind("vote"), Vote.post_id, Vote.value).where(Vote.user_id == viewer.id, Vote.post_id.in_(post_ids)),
+                select(kind("bookmark"), Bookmark.post_id, zero)
+                .where(Bookmark.member_id == viewer.id, Bookmark.post_id.in_(post_ids)),
+            ]
+        if thread_id is not None:
+            parts.append(
+                select(ThreadSubscription.level, ThreadSubscription.thread_id, zero)
+                .where(ThreadSubscription.member_id == viewer.id, ThreadSubscription.thread_id == thread_id)
+            )
+        votes, bookmarked, blocked, subscription = {}, set(), set(), None
+        for row_kind, ident, value in db.session.execute(union_all(*parts)):
+            if row_kind == "vote":
+                votes[ident] = value
+            elif row_kind == "bookmark":
+                bookmarked.add(ident)
+            elif row_kind == "block":
+                blocked.add(ident)
+            else:
+                subscription = row_kind
+        return cls(votes, bookmarked, blocked, subscription)
 
 
 class PostRevision(db.Model):

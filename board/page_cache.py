@@ -55,7 +55,10 @@ from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
-from .models import BoardIdentity, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report, Thread, User, Vote
+from .models import (
+    Block, BoardIdentity, Bookmark, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
+    Thread, ThreadSubscription, User, Vote,
+)
 
 cache = Cache()
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
@@ -394,7 +397,10 @@ class FileLock:
 # A flush or a statement notes references (posts, threads, films by id) and tags; they are turned into tags before
 # COMMIT, while the session may still read (a post's thread, a thread's film), and renewed right after it.
 
-UNSEEN_TABLES = {Notification.__tablename__, Report.__tablename__}  # shown only in members' own copies
+# Shown only in members' own copies (renewed by "members"): their inbox, reports, and their own follows, mutes, blocks
+# and saved posts — never on a page kept for every visitor.
+OWN_CHOICES = (Notification, Report, ThreadSubscription, Block, Bookmark)
+UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
@@ -435,7 +441,7 @@ def note_record(session, record, new: bool) -> None:
             writes["tags"].add(EVERY_PAGE)
     elif isinstance(record, ModAction):
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
-    elif not isinstance(record, (Notification, Report)):  # a film renamed or merged, an alias, the identity…
+    elif not isinstance(record, OWN_CHOICES):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
 
 

@@ -2,8 +2,9 @@
 
 A post's HTML (templates/posts/_macros.html `article`) depends only on the post (and whether its author started the
 thread: the "author" badge), on what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or
-not, banned or not) and that reader's vote on it, on whom it is said to answer (ranking.ReplyingTo: the parent's
-author, or none where the parent is just above it), on its relative time's wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
+not, banned or not), that reader's vote on it and whether they blocked its author or saved it, on whom it is said to
+answer (ranking.ReplyingTo: the parent's author, or none where the parent is just above it), on its relative time's
+wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
 left as a marker in the kept HTML and filled in for each request. Moderators see tools that depend on more (the
 author's role and ban), so their pages, and any fragment answering an action, are rendered afresh.
 """
@@ -58,6 +59,8 @@ def post_key(post, viewer, votes, replying_to=None) -> tuple:
         time_ago(post.edited_at) if post.edited_at else None,
         member, member and viewer.id == post.author_id, member and viewer.is_banned(),
         votes.get(post.id, 0) if member else 0, request.script_root,
+        # The viewer's own choices (models.ViewerState): whether they blocked the author, saved the post.
+        member and post.author_id in getattr(votes, "blocked", ()), member and post.id in getattr(votes, "bookmarked", ()),
     )
 
 

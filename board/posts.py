@@ -7,8 +7,8 @@ from .diffs import versions_of
 from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .markup import quote_markdown, render_post
-from .models import Post, PostRevision, Thread, Vote
+from .markup import quote_markdown
+from .models import Post, PostRevision, Thread, ViewerState, Vote, render_body
 from .notifications import notify_for
 from .previews import preview_response, wants_preview
 from .ranking import reply_url
@@ -42,7 +42,7 @@ def reply(post_id: int):
             return preview_response(form, form.body, post_html, "posts/reply.html", parent=post, inline=False)
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
-        body = render_post(form.body.data)
+        body = render_body(form.body.data)
     new_reply = post.add_reply(current_user, body, notify=lambda reply: notify_for(reply, replied_to=post))
     db.session.commit()
     return fragment_or_redirect(
@@ -91,8 +91,8 @@ def quote_of(post: Post) -> str:
 
 
 def post_html(source: str) -> str:
-    """A post's HTML as saving it would store it."""
-    return render_post(source).html
+    """A post's HTML as saving it would store it (mentions of members who exist linked)."""
+    return render_body(source).html
 
 
 def post_url(post: Post) -> str:
@@ -124,7 +124,7 @@ def edit(post_id: int):
         post_url(post),
         "Post updated." if revision else "Nothing changed.",
         post=post,
-        votes=Vote.values_by_post(current_user, [post.id]),
+        votes=ViewerState.load(current_user, [post.id]),
         title_changed=revision is not None and revision.title not in (None, post.thread.title),
     )
 
@@ -137,7 +137,7 @@ def delete(post_id: int):
         abort(403, "Only the author can delete a post.")
     post.delete()
     db.session.commit()
-    votes = Vote.values_by_post(current_user, [post.id])
+    votes = ViewerState.load(current_user, [post.id])
     return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
 
 

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 
 from .extensions import db
 from .forms import PinForm, ReplyForm, ThreadForm
-from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
+from .models import TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
 from .posts import post_html
@@ -49,14 +49,14 @@ def reply_sort() -> str:
 
 
 def render_reading(template: str, thread: Thread, reading, **context):
-    """A page of a thread (or a focused branch of it) with the viewer's votes on what it shows."""
+    """A page of a thread (or a focused branch of it) with the viewer's votes and choices on what it shows."""
     shown = [reading.root.id, *(post.id for post, _ in reading.tree.items)]
     return render_template(
         template,
         thread=thread,
         opening=reading.root,
         reading=reading,
-        votes=Vote.values_by_post(current_user, shown),
+        votes=ViewerState.load(current_user, shown, thread.id),  # votes, saved posts, blocks, follow: one SELECT
         # Forms (and their CSRF tokens) only for members: a visitor's page is one copy shared by every visitor.
         reply_form=ReplyForm() if current_user.is_authenticated else None,
         pin_form=PinForm() if current_user.can_moderate() else None,

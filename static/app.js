@@ -85,26 +85,34 @@
   });
 })();
 
-// The film field of the new-thread form: the ARIA 1.2 combobox keyboard on the list htmx fills
-// (Up/Down move through the films, Enter picks one and fills title and year, Escape closes).
-// Without JavaScript it is a plain text field.
+// One suggestion list for two fields: the film field of the new-thread form (an ARIA 1.2 combobox on the list htmx
+// fills) and every Markdown box (textarea[data-mentions]: typing @na lists members named na…). Up/Down move through
+// the suggestions, Enter picks one (the film's title and year; "@name " in place of what was typed), Escape closes.
+// Without JavaScript the film field is a plain text field and a Markdown box has no list.
 (function () {
   "use strict";
 
-  var SELECTOR = "input[data-film-combobox]";
+  var FILM = "input[data-film-combobox]";
+  var MENTIONS = "textarea[data-mentions]";
+  var SELECTOR = FILM + ", " + MENTIONS;
+  var TYPED_NAME = /(^|[^\w@\/])@([A-Za-z0-9_-]{1,30})$/;  // an @name being typed, just before the caret
+  var wait = null;
 
+  function isMentions(input) { return input.matches(MENTIONS); }
   function listFor(input) { return document.getElementById(input.getAttribute("aria-controls")); }
   function inputFor(list) {
     if (!list.matches || !list.matches(".suggestions")) return null;
-    return document.querySelector(SELECTOR + "[aria-controls='" + list.id + "']");
+    var controls = "[aria-controls='" + list.id + "']";
+    return document.querySelector(FILM + controls + ", " + MENTIONS + controls);
   }
   function options(list) { return list ? Array.prototype.slice.call(list.querySelectorAll("[role=option]")) : []; }
+  function isOpen(input) { var list = listFor(input); return !!list && !list.hidden; }
 
   function setOpen(input, open) {
     var list = listFor(input);
     open = open && options(list).length > 0;
     if (list) list.hidden = !open;
-    input.setAttribute("aria-expanded", open ? "true" : "false");
+    if (input.getAttribute("role") === "combobox") input.setAttribute("aria-expanded", open ? "true" : "false");
     if (!open) setActive(input, null);
   }
 
@@ -120,24 +128,75 @@
     }
   }
 
+  function typedName(input) {
+    return TYPED_NAME.exec(input.value.slice(0, input.selectionStart));
+  }
+
   function pick(input, option) {
-    input.value = option.dataset.title;
-    var year = input.form && input.form.elements[input.dataset.filmCombobox];
-    if (year) year.value = option.dataset.year;
+    if (isMentions(input)) {
+      var typed = typedName(input);
+      if (typed) {
+        var start = input.selectionStart - typed[2].length - 1;
+        var inserted = "@" + option.dataset.title + " ";
+        input.setRangeText(inserted, start, input.selectionStart, "end");
+        input.dispatchEvent(new Event("input", { bubbles: true }));  // the character count follows
+      }
+    } else {
+      input.value = option.dataset.title;
+      var year = input.form && input.form.elements[input.dataset.filmCombobox];
+      if (year) year.value = option.dataset.year;
+    }
     setOpen(input, false);
     input.focus();
   }
+
+  // A Markdown box gets its (empty) list and live region the first time it is focused.
+  function prepareMentions(input) {
+    if (input.getAttribute("aria-controls")) return;
+    var list = document.createElement("ul");
+    list.className = "suggestions";
+    list.id = input.id + "-mentions";
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Members to mention");
+    list.hidden = true;
+    var status = document.createElement("div");
+    status.className = "visually-hidden";
+    status.id = list.id + "-status";
+    status.setAttribute("role", "status");
+    input.insertAdjacentElement("afterend", list);
+    list.insertAdjacentElement("afterend", status);
+    input.parentElement.classList.add("combobox");
+    input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-controls", list.id);
+  }
+
+  document.addEventListener("focusin", function (event) {
+    if (event.target.matches && event.target.matches(MENTIONS) && event.target.id) prepareMentions(event.target);
+  });
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches(MENTIONS) || !input.getAttribute("aria-controls")) return;
+    window.clearTimeout(wait);
+    var typed = typedName(input);
+    if (!typed) { setOpen(input, false); return; }
+    wait = window.setTimeout(function () {
+      var url = input.dataset.mentions + "?q=" + encodeURIComponent(typed[2]);
+      window.htmx.ajax("GET", url, { target: "#" + input.getAttribute("aria-controls"),
+                                     swap: "innerHTML", select: "[role=option]" });
+    }, 250);
+  });
 
   document.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!input.matches || !input.matches(SELECTOR)) return;
     var list = listFor(input);
     var all = options(list);
-    var open = input.getAttribute("aria-expanded") === "true";
+    var open = isOpen(input);
     var current = document.getElementById(input.getAttribute("aria-activedescendant") || "");
     var index = all.indexOf(current);
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
-      if (!all.length) return;
+      if (!all.length || (isMentions(input) && !open)) return;  // a closed list leaves the arrows to the text
       event.preventDefault();
       if (!open) setOpen(input, true);
       var step = event.key === "ArrowDown" ? 1 : -1;
@@ -168,10 +227,16 @@
     if (event.target.matches && event.target.matches(SELECTOR)) setOpen(event.target, false);
   });
 
-  // New suggestions arrived: open the list if it has any (the live region says how many).
+  // New suggestions arrived: open the list if it has any (a live region says how many).
   document.addEventListener("htmx:afterSettle", function (event) {
     var input = inputFor(event.target);
-    if (input) setOpen(input, document.activeElement === input);
+    if (!input) return;
+    setOpen(input, document.activeElement === input);
+    if (isMentions(input)) {
+      var count = options(event.target).length;
+      var status = document.getElementById(event.target.id + "-status");
+      if (status) status.textContent = count ? count + " member" + (count === 1 ? "" : "s") + " found" : "";
+    }
   });
 })();
 

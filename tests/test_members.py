@@ -8,7 +8,7 @@ from board.spoilers import WITHHELD_NOTICE
 
 from .factories import fetch, make_reply, make_thread, make_user
 
-PROFILE_BUDGET = {"anonymous": 4, "member": 5}  # member, page count, page of items, karma (+ session user)
+PROFILE_BUDGET = {"anonymous": 4, "member": 6}  # member, page count, page of items, karma (+ session user, whether they block this member)
 
 
 @pytest.fixture

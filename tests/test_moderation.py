@@ -2,7 +2,7 @@
 import pytest
 
 from board.extensions import db
-from board.models import ModAction, Post, Role, Thread, User, utcnow
+from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
 
 from .factories import fetch, make_reply, make_thread, make_user
 
@@ -223,7 +223,24 @@ def ban_target(app, board):
         db.session.commit()
 
 
+def mutes(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(ThreadSubscription).where(
+            ThreadSubscription.thread_id == board["thread"].id, ThreadSubscription.level == "mute"))
+
+
+def blocks_of_target(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Block).where(Block.blocked_id == board["target"].id))
+
+
+def bookmarks(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
+
+
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
+MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
 
 
@@ -263,6 +280,10 @@ MATRIX = {
     "new thread": ("/threads/new", {"title": "T", "film_title": "F", "body": "B"}, None, thread_count,
                    {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "banned": (403, 1), "moderator": (303, 2),
                     "admin": (303, 2)}),
+    # A member's own choices (board/following.py): every member may, for themselves; a banned member may not.
+    "mute thread": ("/threads/{thread}/follow", {"level": "mute"}, None, mutes, expect(MEMBERS, 0, 1)),
+    "block": ("/members/{target_name}/block", {"block": "1"}, None, blocks_of_target, expect(MEMBERS, 0, 1)),
+    "bookmark": ("/posts/{opening}/bookmark", {"saved": "1"}, None, bookmarks, expect(MEMBERS, 0, 1)),
 }
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
@@ -274,7 +295,8 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     if setup:
         setup(app, board)
     token = act_as(app, client, board, role)
-    url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id)
+    url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
+                     target_name=board["target"].username)
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]

@@ -18,7 +18,8 @@ def notify(app, recipient, actor, thread, count: int) -> None:
         opening = db.session.get(Post, thread.opening_post.id)
         for number in range(count):
             reply = opening.add_reply(db.session.get(User, actor.id), f"Reply {number} with ||a secret||, @{recipient.username}.")
-            db.session.add(Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply"))
+            db.session.add(Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply",
+                                        topic=f"post:{reply.id}"))  # each its own inbox item
         db.session.commit()
 
 
