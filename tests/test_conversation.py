@@ -103,11 +103,12 @@ def test_quote_without_js_opens_the_reply_form_with_the_whole_post_quoted_and_it
     # With htmx the same form comes into the post's reply slot.
     fragment = client.htmx_get(f"/posts/{reply_id}/reply?quote=1").get_data(as_text=True)
     assert "<html" not in fragment and textarea(fragment, f"reply-body-{reply_id}") == expected
-    # Posted, it is a quote that names and links its source, through the one sanitizer, the spoiler still hidden.
+    # Posted, it is a quote that names its author (a mention: a link to their profile) and links its source, through
+    # the one sanitizer, the spoiler still hidden.
     assert client.submit(f"/posts/{reply_id}/reply", {"body": expected + "Agreed."}).status_code == 303
     with app.app_context():
         stored = db.session.scalar(db.select(Post).order_by(Post.id.desc()).limit(1)).body_html
-    assert stored.startswith("<blockquote>\n<p><strong>@replier</strong> "
+    assert stored.startswith('<blockquote>\n<p><strong><a href="/u/replier" class="mention">@replier</a></strong> '
                              f'<a href="http://localhost/posts/{reply_id}" rel="nofollow ugc noopener">wrote</a>:</p>')
     assert '<span class="spoiler-text">twist</span>' in stored and stored.endswith("<p>Agreed.</p>\n")
 
