@@ -1,4 +1,5 @@
 """The board's records and the rules on them: members, films, threads, posts, votes, moderation."""
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -32,6 +33,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since
+from .email_addresses import EMAIL_MAX, folded
 from .extensions import db
 from .markup import RenderedPost, render_markdown, render_post
 
@@ -98,6 +100,10 @@ class User(UserMixin, db.Model):
     # A short Markdown bio, sanitized once when saved like posts.
     bio_source: Mapped[str] = mapped_column(Text, default="")
     bio_html: Mapped[str] = mapped_column(Text, default="")
+    # An address is used (password reset, notices) only once confirmed through a link sent to it
+    # (board/account.py); until then it waits in unconfirmed_email. Stored as board/email_addresses.py normalizes.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
 
@@ -119,6 +125,34 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every logged-in session and remember-me cookie of this member."""
         self.session_token = secrets.token_urlsafe(32)
+
+    def password_fingerprint(self) -> str:
+        """Changes whenever the password does: a password-reset link carries it, so the link dies once used."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
+
+    def ask_to_confirm(self, address: str) -> None:
+        """The address waits for its confirmation link; a newer request replaces an older one (its link dies)."""
+        self.unconfirmed_email = address
+
+    def confirm_email(self, address: str) -> bool:
+        """Make the waiting `address` this member's; False when it is not the one waiting (an old or used link)."""
+        if self.unconfirmed_email is None or folded(self.unconfirmed_email) != folded(address):
+            return False
+        self.email, self.unconfirmed_email = self.unconfirmed_email, None
+        return True
+
+    @classmethod
+    def email_taken(cls, address: str, by_other_than: "User | None" = None) -> bool:
+        """Whether another member has confirmed this address (confirmed addresses are unique, any case)."""
+        query = select(cls.id).where(func.lower(cls.email) == folded(address))
+        if by_other_than is not None:
+            query = query.where(cls.id != by_other_than.id)
+        return db.session.scalar(query.limit(1)) is not None
+
+    @classmethod
+    def by_email(cls, address: str) -> "User | None":
+        """The member whose confirmed address this is."""
+        return db.session.scalar(select(cls).where(func.lower(cls.email) == folded(address)))
 
     def set_bio(self, source: str) -> None:
         self.bio_source, self.bio_html = source, render_markdown(source)
@@ -224,6 +258,7 @@ class User(UserMixin, db.Model):
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
+Index("uq_users_email_lower", func.lower(User.email), unique=True)  # confirmed addresses only: NULLs never clash
 
 
 FIRST_FILM_YEAR = 1870
