@@ -265,5 +265,5 @@ def mail_worker(once: bool, parent: int | None):
     """Deliver the outbox: by SMTP to MAIL_SERVER, or as .eml files in instance/outbox/ when none is set."""
     where = (f"SMTP {current_app.config['MAIL_SERVER']}:{current_app.config['MAIL_PORT']}"
              if current_app.config["MAIL_SERVER"] else f"files in {outbox_directory()}")
-    current_app.logger.info("Mail worker delivering to %s", where)
+    click.echo(f"Mail worker delivering to {where}", err=True)
     work(StopRequest(parent), once=once)
