@@ -1,5 +1,4 @@
 """The board's records and the rules on them: members, films, threads, posts, votes, moderation."""
-import hashlib
 import re
 import secrets
 import unicodedata
@@ -125,10 +124,6 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every logged-in session and remember-me cookie of this member."""
         self.session_token = secrets.token_urlsafe(32)
-
-    def password_fingerprint(self) -> str:
-        """Changes whenever the password does: a password-reset link carries it, so the link dies once used."""
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:32]
 
     def ask_to_confirm(self, address: str) -> None:
         """The address waits for its confirmation link; a newer request replaces an older one (its link dies)."""

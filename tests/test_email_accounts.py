@@ -10,6 +10,7 @@ from board.email_addresses import normalized_address
 from board.extensions import db
 from board.mail import OutgoingMail
 from board.models import User
+from board.tokens import reset_state
 
 from .conftest import CSRF_PATTERN
 from .factories import DEFAULT_PASSWORD, fetch, make_user
@@ -311,13 +312,13 @@ def test_an_expired_or_forged_reset_link_is_a_clear_400_and_changes_nothing(app,
     user = make_user(app, "ada_l")
     member = with_confirmed_email(app, user, "ada@example.com")
     with app.app_context():
-        fingerprint = db.session.get(User, user.id).password_fingerprint()
+        state = reset_state(db.session.get(User, user.id))
         signer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="password-reset", signer=made_ago(3601))
-        expired = signer.dumps({"member": member.id, "password": fingerprint, "email": "ada@example.com"})
+        expired = signer.dumps({"member": member.id, "state": state})
         confirm_kind = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="confirm-email").dumps(
             {"member": member.id, "email": "ada@example.com"})
         foreign = URLSafeTimedSerializer("another board's key", salt="password-reset").dumps(
-            {"member": member.id, "password": fingerprint, "email": "ada@example.com"})
+            {"member": member.id, "state": state})
     for token, words in ((expired, "That link has expired."), (confirm_kind, "That link is not valid."),
                          (foreign, "That link is not valid."), ("", "That link is incomplete.")):
         response = client.submit("/reset-password", {"token": token, "password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
