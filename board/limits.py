@@ -4,22 +4,22 @@ Only the state-changing POSTs are limited, never the forms behind them. Every at
 whatever its outcome (a successful login as much as a failed one): a count taken before the view runs cannot be
 outrun by many requests sent at once. Requests refused earlier (no CSRF token, a banned member) count for nothing.
 
-| Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)  | Counted per                              |
-|----------------------------|---------------------------|------------------|------------------------------------------|
-| `login_per_account`        | 10 per 15 minutes         | `auth.login`     | username typed, any case                 |
-| `login_per_address`        | 30 per 15 minutes         | `auth.login`     | client address                           |
-| `registration_per_address` | 10 per hour; 20 per day   | `auth.register`  | client address                           |
-| `reset_per_account`        | 3 per hour                | `auth.forgot_password` | email address typed, any case      |
-| `reset_per_address`        | 10 per hour               | `auth.forgot_password` | client address                     |
-| `new_password_per_address` | 10 per hour               | `auth.reset_password`  | client address                     |
-| `email_changes`            | 5 per hour                | `account.email`  | member                                   |
-| `threads_new_account`      | 3 per hour                | `threads.new`    | member, while new (`NEW_ACCOUNT_PERIOD`) |
-| `threads`                  | 10 per hour               | `threads.new`    | member                                   |
-| `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`    | member, while new                        |
-| `replies`                  | 20 per minute             | `posts.reply`    | member                                   |
-| `votes`                    | 60 per minute             | `posts.vote`     | member                                   |
-| `reports`                  | 10 per hour               | `reports.report` | member                                   |
-| `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
+| Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)        | Counted per                              |
+|----------------------------|---------------------------|------------------------|------------------------------------------|
+| `login_per_account`        | 10 per 15 minutes         | `auth.login`           | username typed, any case                 |
+| `login_per_address`        | 30 per 15 minutes         | `auth.login`           | client address                           |
+| `registration_per_address` | 10 per hour; 20 per day   | `auth.register`        | client address                           |
+| `reset_per_account`        | 3 per hour                | `auth.forgot_password` | email address typed, any case            |
+| `reset_per_address`        | 10 per hour               | `auth.forgot_password` | client address                           |
+| `new_password_per_address` | 10 per hour               | `auth.reset_password`  | client address                           |
+| `email_changes`            | 5 per hour                | `account.email`        | member                                   |
+| `threads_new_account`      | 3 per hour                | `threads.new`          | member, while new (`NEW_ACCOUNT_PERIOD`) |
+| `threads`                  | 10 per hour               | `threads.new`          | member                                   |
+| `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`          | member, while new                        |
+| `replies`                  | 20 per minute             | `posts.reply`          | member                                   |
+| `votes`                    | 60 per minute             | `posts.vote`           | member                                   |
+| `reports`                  | 10 per hour               | `reports.report`       | member                                   |
+| `edits`                    | 30 per hour               | `posts.edit`           | member                                   |
 
 Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`. Each limit is one count
 for the whole board: the counts live in the board's database (board/limit_storage.py), which every worker process
