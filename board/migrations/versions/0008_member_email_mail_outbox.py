@@ -1,13 +1,14 @@
 """Members' email addresses (confirmed, and waiting for confirmation) and the outbox of mail to deliver.
 
-Revision ID: 0008_member_email_and_mail_outbox
+Revision ID: 0008_member_email_mail_outbox
 Revises: 0007_rate_limit_hits
 Create Date: 2026-11-28
+(A revision id is at most 32 characters: alembic_version.version_num is a VARCHAR(32) on PostgreSQL.)
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_member_email_and_mail_outbox"
+revision = "0008_member_email_mail_outbox"
 down_revision = "0007_rate_limit_hits"
 branch_labels = None
 depends_on = None
