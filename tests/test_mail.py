@@ -4,6 +4,8 @@ import threading
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from board.extensions import db
 from board.mail import FIRST_RETRY, LEASE, MAX_ATTEMPTS, OutgoingMail, claim_next, send
 from board.models import User, utcnow
@@ -149,3 +151,19 @@ def test_mail_settings_come_from_the_environment(monkeypatch):
     assert app.config["MAIL_SERVER"] == "smtp.example.net" and app.config["MAIL_PORT"] == 465
     assert app.config["MAIL_USE_SSL"] is True and app.config["MAIL_USE_TLS"] is False
     assert app.config["MAIL_FROM"] == "Reelboard <noreply@films.example>"
+
+
+def test_on_postgresql_a_worker_skips_a_row_another_worker_has_locked(app):
+    """FOR UPDATE SKIP LOCKED: a row locked by another worker's claim is passed over, not waited for."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite claims one writer at a time")
+    queue(app, count=2)
+    first, second = (row.id for row in outbox(app))
+    with app.app_context():
+        with db.engine.connect() as other_worker:
+            other_worker.execute(db.select(OutgoingMail.id).where(OutgoingMail.id == first).with_for_update())
+            db.session.execute(db.text("SET lock_timeout = '2s'"))  # waiting on the lock would fail, not hang
+            claimed = claim_next()
+            other_worker.rollback()
+        assert claimed is not None and claimed.id == second

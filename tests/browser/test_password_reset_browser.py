@@ -80,3 +80,31 @@ def test_confirm_an_address_forget_the_password_and_choose_a_new_one(live_server
     no_violations(page)
     page.get_by_role("button", name="Log out").click()
     log_in(page, "ada_l", NEW_PASSWORD)
+
+
+def test_the_same_journey_works_without_javascript(live_server, open_page, mailbox):
+    from board.extensions import db
+    from board.models import User
+
+    from ..factories import make_user
+
+    app = live_server.app
+    with app.app_context():
+        db.session.get(User, make_user(app, "grace").id).email = "grace@example.com"
+        db.session.commit()
+    page = open_page(java_script_enabled=False)
+    page.goto("/login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    page.get_by_label("Your account's email address").fill("grace@example.com")
+    page.get_by_role("button", name="Send me a link").click()
+    expect(page.get_by_text("a link to choose a new password is on its way")).to_be_visible()
+    deliver_all(app)
+    page.goto(mailbox.link_in(mailbox.to("grace@example.com")[-1]))
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill("not the same at all")
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_text("The passwords differ.")).to_be_visible()  # the form again, its error beside the field
+    page.get_by_label("Password", exact=True).fill(NEW_PASSWORD)
+    page.get_by_label("Confirm password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Set password").click()
+    expect(page.get_by_text("Password set. Every other session has been logged out.")).to_be_visible()
