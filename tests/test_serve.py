@@ -128,6 +128,11 @@ def test_stopping_make_run_at_any_moment_ends_every_process_within_10_seconds(bo
     assert not hung, "\n\n".join(hung)
 
 
+def server_of(process: subprocess.Popen) -> int:
+    """The board's main process: make's one child (its recipe execs the server)."""
+    return int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+
+
 def signal_thread(pid: int, tid: int, sig: signal.Signals) -> None:
     """tgkill(2): the signal to one thread of a process, as the kernel may deliver a signal sent to the process."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -146,7 +151,7 @@ def test_a_stop_signal_the_kernel_hands_to_another_thread_still_stops_the_board(
     process = make_run(port, board_env, log)
     try:
         wait_until_serving(process, port, log)
-        server = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        server = server_of(process)
         watchers = sorted(int(tid) for tid in os.listdir(f"/proc/{server}/task") if int(tid) != server)
         assert watchers, "granian's main process runs a thread per worker"
         signal_thread(server, watchers[0], sig)
@@ -259,7 +264,7 @@ def test_make_run_delivers_mail_beside_the_server_and_stops_it_with_the_board(bo
         [message] = (tmp_path / "outbox").glob("*.eml")
         assert oct(message.stat().st_mode & 0o777) == oct(0o600)
         assert "To: ada@example.com" in message.read_text()
-        server = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        server = server_of(process)
         assert mail_worker_of(server) is not None, output(log)
         assert "Mail worker delivering to files in" in output(log)
     finally:
@@ -274,7 +279,7 @@ def test_the_mail_worker_stops_by_itself_when_the_board_is_killed_outright(board
     process = make_run(port, board_env, log)
     try:
         wait_until_serving(process, port, log)
-        server = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        server = server_of(process)
         deadline = time.monotonic() + 20
         while (worker := mail_worker_of(server)) is None and time.monotonic() < deadline:
             time.sleep(0.1)
