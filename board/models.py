@@ -23,6 +23,7 @@ from sqlalchemy import (
     event,
     or_,
     func,
+    null,
     select,
     update,
 )
@@ -101,10 +102,17 @@ class User(UserMixin, db.Model):
     bio_html: Mapped[str] = mapped_column(Text, default="")
     # An address is used (password reset, notices) only once confirmed through a link sent to it
     # (board/account.py); until then it waits in unconfirmed_email. Stored as board/email_addresses.py normalizes.
-    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
-    unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX))
+    # Deferred (loaded where used, not with every page's member), with a server default (NULL): an INSERT that sets
+    # neither leaves them out. So a member row is read and written the same way in a schema from before them, as the
+    # tests that migrate a board one release behind and write to it do.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
+                                              deferred_group="email")
+    unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
+                                                          deferred_group="email")
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
+    # No RETURNING of the address columns' server default after an INSERT (see `email`).
+    __mapper_args__ = {"eager_defaults": False}
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"

@@ -15,9 +15,9 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("email", sa.String(length=254), nullable=True))
-        batch.add_column(sa.Column("unconfirmed_email", sa.String(length=254), nullable=True))
+    # A plain ADD COLUMN on both databases (a batch would rebuild users on SQLite, for nothing).
+    op.add_column("users", sa.Column("email", sa.String(length=254), server_default=sa.null(), nullable=True))
+    op.add_column("users", sa.Column("unconfirmed_email", sa.String(length=254), server_default=sa.null(), nullable=True))
     op.create_index("uq_users_email_lower", "users", [sa.text("lower(email)")], unique=True)
     op.create_table(
         "outgoing_mail",
