@@ -5,18 +5,22 @@ would otherwise let anyone list every member name by prefix quickly. Every attem
 whatever its outcome (a successful login as much as a failed one): a count taken before the view runs cannot be
 outrun by many requests sent at once. Requests refused earlier (no CSRF token, a banned member) count for nothing.
 
-| Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)  | Counted per                              |
-|----------------------------|---------------------------|------------------|------------------------------------------|
-| `login_per_account`        | 10 per 15 minutes         | `auth.login`     | username typed, any case                 |
-| `login_per_address`        | 30 per 15 minutes         | `auth.login`     | client address                           |
-| `registration_per_address` | 10 per hour; 20 per day   | `auth.register`  | client address                           |
-| `threads_new_account`      | 3 per hour                | `threads.new`    | member, while new (`NEW_ACCOUNT_PERIOD`) |
-| `threads`                  | 10 per hour               | `threads.new`    | member                                   |
-| `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`    | member, while new                        |
-| `replies`                  | 20 per minute             | `posts.reply`    | member                                   |
-| `votes`                    | 60 per minute             | `posts.vote`     | member                                   |
-| `reports`                  | 10 per hour               | `reports.report` | member                                   |
-| `edits`                    | 30 per hour               | `posts.edit`     | member                                   |
+| Limit (`RATE_LIMITS` key)  | Default                   | Endpoint (POST)        | Counted per                              |
+|----------------------------|---------------------------|------------------------|------------------------------------------|
+| `login_per_account`        | 10 per 15 minutes         | `auth.login`           | username typed, any case                 |
+| `login_per_address`        | 30 per 15 minutes         | `auth.login`           | client address                           |
+| `registration_per_address` | 10 per hour; 20 per day   | `auth.register`        | client address                           |
+| `reset_per_account`        | 3 per hour                | `auth.forgot_password` | email address typed, any case            |
+| `reset_per_address`        | 10 per hour               | `auth.forgot_password` | client address                           |
+| `new_password_per_address` | 10 per hour               | `auth.reset_password`  | client address                           |
+| `email_changes`            | 5 per hour                | `account.email`        | member                                   |
+| `threads_new_account`      | 3 per hour                | `threads.new`          | member, while new (`NEW_ACCOUNT_PERIOD`) |
+| `threads`                  | 10 per hour               | `threads.new`          | member                                   |
+| `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`          | member, while new                        |
+| `replies`                  | 20 per minute             | `posts.reply`          | member                                   |
+| `votes`                    | 60 per minute             | `posts.vote`           | member                                   |
+| `reports`                  | 10 per hour               | `reports.report`       | member                                   |
+| `edits`                    | 30 per hour               | `posts.edit`           | member                                   |
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
 | `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
 | `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
@@ -47,6 +51,10 @@ from .security import READ_ONLY_METHODS
 LOGIN_PER_ACCOUNT = "10 per 15 minutes"
 LOGIN_PER_ADDRESS = "30 per 15 minutes"
 REGISTRATION_PER_ADDRESS = "10 per hour; 20 per day"
+RESET_PER_ACCOUNT = "3 per hour"
+RESET_PER_ADDRESS = "10 per hour"
+NEW_PASSWORD_PER_ADDRESS = "10 per hour"
+EMAIL_CHANGES = "5 per hour"
 THREADS_NEW_ACCOUNT = "3 per hour"
 THREADS = "10 per hour"
 REPLIES_NEW_ACCOUNT = "6 per minute; 30 per hour"
@@ -62,6 +70,10 @@ DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
     "login_per_address": LOGIN_PER_ADDRESS,
     "registration_per_address": REGISTRATION_PER_ADDRESS,
+    "reset_per_account": RESET_PER_ACCOUNT,
+    "reset_per_address": RESET_PER_ADDRESS,
+    "new_password_per_address": NEW_PASSWORD_PER_ADDRESS,
+    "email_changes": EMAIL_CHANGES,
     "threads_new_account": THREADS_NEW_ACCOUNT,
     "threads": THREADS,
     "replies_new_account": REPLIES_NEW_ACCOUNT,
@@ -92,6 +104,15 @@ def by_address() -> str:
 def by_account() -> str:
     """The account a login names, folded as the login form and User.by_username fold it (cut short: it is a key)."""
     return "account:" + " ".join(request.form.get("username", "").split()).lower()[:100]
+
+
+def by_mail_account() -> str:
+    """The account a "forgot password" request names: its address as typed, any case (cut short: it is a key)."""
+    return "mail-account:" + request.form.get("email", "").strip().lower()[:300]
+
+
+def no_address_typed() -> bool:
+    return not request.form.get("email", "").strip()
 
 
 def by_member() -> str:
@@ -150,6 +171,11 @@ RULES = (
          exempt_when=no_account_named),
     Rule("auth.login", "login_per_address", by_address, "Too many login attempts from your network."),
     Rule("auth.register", "registration_per_address", by_address, "Too many accounts were created from your network."),
+    Rule("auth.forgot_password", "reset_per_account", by_mail_account, "Too many reset links were asked for this address.",
+         exempt_when=no_address_typed),
+    Rule("auth.forgot_password", "reset_per_address", by_address, "Too many reset links were asked from your network."),
+    Rule("auth.reset_password", "new_password_per_address", by_address, "Too many new passwords from your network."),
+    Rule("account.email", "email_changes", by_member, "You are changing your address too often.", exempt_when=visitor),
     Rule("threads.new", "threads", by_member, "You are starting threads too quickly.",
          new_accounts="threads_new_account", exempt_when=visitor_or_previewing),
     Rule("posts.reply", "replies", by_member, "You are replying too quickly.",

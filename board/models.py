@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     func,
     literal_column,
+    null,
     select,
     union_all,
     update,
@@ -35,6 +36,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since, one_at_a_time
+from .email_addresses import EMAIL_MAX, folded
 from .extensions import db
 from .markup import RenderedPost, mention_candidates, render_markdown, render_post
 
@@ -103,8 +105,19 @@ class User(UserMixin, db.Model):
     # A short Markdown bio, sanitized once when saved like posts.
     bio_source: Mapped[str] = mapped_column(Text, default="")
     bio_html: Mapped[str] = mapped_column(Text, default="")
+    # An address is used (password reset, notices) only once confirmed through a link sent to it
+    # (board/account.py); until then it waits in unconfirmed_email. Stored as board/email_addresses.py normalizes.
+    # Deferred (loaded where used, not with every page's member), with a server default (NULL): an INSERT that sets
+    # neither leaves them out. So a member row is read and written the same way in a schema from before them, as the
+    # tests that migrate a board one release behind and write to it do.
+    email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
+                                              deferred_group="email")
+    unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
+                                                          deferred_group="email")
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
+    # No RETURNING of the address columns' server default after an INSERT (see `email`).
+    __mapper_args__ = {"eager_defaults": False}
 
     def __repr__(self) -> str:
         return f"<User {self.username}>"
@@ -124,6 +137,30 @@ class User(UserMixin, db.Model):
     def end_sessions(self) -> None:
         """Invalidate every logged-in session and remember-me cookie of this member."""
         self.session_token = secrets.token_urlsafe(32)
+
+    def ask_to_confirm(self, address: str) -> None:
+        """The address waits for its confirmation link; a newer request replaces an older one (its link dies)."""
+        self.unconfirmed_email = address
+
+    def confirm_email(self, address: str) -> bool:
+        """Make the waiting `address` this member's; False when it is not the one waiting (an old or used link)."""
+        if self.unconfirmed_email is None or folded(self.unconfirmed_email) != folded(address):
+            return False
+        self.email, self.unconfirmed_email = self.unconfirmed_email, None
+        return True
+
+    @classmethod
+    def email_taken(cls, address: str, by_other_than: "User | None" = None) -> bool:
+        """Whether another member has confirmed this address (confirmed addresses are unique, any case)."""
+        query = select(cls.id).where(func.lower(cls.email) == folded(address))
+        if by_other_than is not None:
+            query = query.where(cls.id != by_other_than.id)
+        return db.session.scalar(query.limit(1)) is not None
+
+    @classmethod
+    def by_email(cls, address: str) -> "User | None":
+        """The member whose confirmed address this is."""
+        return db.session.scalar(select(cls).where(func.lower(cls.email) == folded(address)))
 
     def set_bio(self, source: str) -> None:
         source = source.strip()
@@ -231,6 +268,7 @@ class User(UserMixin, db.Model):
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
+Index("uq_users_email_lower", func.lower(User.email), unique=True)  # confirmed addresses only: NULLs never clash
 
 
 def profile_path(username: str) -> str:

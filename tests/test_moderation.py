@@ -2,9 +2,10 @@
 import pytest
 
 from board.extensions import db
+from board.mail import OutgoingMail
 from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
 
-from .factories import fetch, make_reply, make_thread, make_user
+from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
 
 @pytest.fixture
@@ -198,6 +199,11 @@ def thread_count(app, board):
         return db.session.scalar(db.select(db.func.count(Thread.id)))
 
 
+def mail_queued(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(OutgoingMail.id)))
+
+
 def target_banned(app, board):
     return fetch(app, User, board["target"].id).is_banned()
 
@@ -239,8 +245,8 @@ def bookmarks(app, board):
         return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
 
 
-MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
+MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
 
 
@@ -284,7 +290,15 @@ MATRIX = {
     "mute thread": ("/threads/{thread}/follow", {"level": "mute"}, None, mutes, expect(MEMBERS, 0, 1)),
     "block": ("/members/{target_name}/block", {"block": "1"}, None, blocks_of_target, expect(MEMBERS, 0, 1)),
     "bookmark": ("/posts/{opening}/bookmark", {"saved": "1"}, None, bookmarks, expect(MEMBERS, 0, 1)),
+    # Members only, their own address (the password is the acting member's): a confirmation link is queued.
+    "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
+                     expect(MEMBERS, 0, 1)),
+    # Anyone may ask; a banned member's session ends first (403), as for every action.
+    "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
+                        {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
+PLAIN_FORMS = {"new thread", "email change", "forgot password"}  # forms on their own pages: a 303 with htmx too
+TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
 
@@ -302,10 +316,12 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     status, effect = expected[role]
     if htmx and status == 303:
         status = 401 if role == "anonymous" else 200
-        if action == "new thread" and role != "anonymous":
-            status = 303  # starting a thread is a plain form on its own page
+        if action in PLAIN_FORMS and (role != "anonymous" or action in TO_THE_LOGIN_PAGE):
+            status = 303
     assert response.status_code == status, response.get_data(as_text=True)[:300]
-    if role == "anonymous":
+    if action in TO_THE_LOGIN_PAGE and status == 303:
+        assert response.headers["Location"] == "/login"
+    elif role == "anonymous":
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
     if role == "banned":
         assert "Your account is banned permanently. Reason: matrix" in response.get_data(as_text=True)
