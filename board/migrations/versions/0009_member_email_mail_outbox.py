@@ -41,6 +41,6 @@ def downgrade():
     op.drop_index("ix_outgoing_mail_next_attempt_at", table_name="outgoing_mail")
     op.drop_table("outgoing_mail")
     op.drop_index("uq_users_email_lower", table_name="users")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("unconfirmed_email")
-        batch.drop_column("email")
+    # A plain DROP COLUMN (SQLite 3.35+), not batch mode: rebuilding users would lose its expression index.
+    op.drop_column("users", "unconfirmed_email")
+    op.drop_column("users", "email")
