@@ -9,14 +9,14 @@ the database ranks the top-level replies, keeps the page's, and counts what lies
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import current_app, url_for
 from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select
-from sqlalchemy.orm import aliased, contains_eager, defer
+from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import Post
+from .models import Post, User, plain_rows
 from .pagination import PageNumbers
 from .tree import ReplyTree, reply_tree
 
@@ -28,6 +28,7 @@ Z_95 = 1.959963984540054  # the normal quantile for a 95% two-sided confidence i
 SEGMENT = len(Post.path_segment(0))  # a path is one zero-padded id + "." per level, from the opening post down
 
 
+@lru_cache(maxsize=65_536)  # a page asks it for each reply, and most replies share a few small vote counts
 def wilson_lower_bound(upvotes: int, downvotes: int, z: float = Z_95) -> float:
     """The lower bound of the Wilson score interval for the share of upvotes: 0 with no votes.
 
@@ -141,21 +142,22 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     in the database, in the sort's order) and their replies down to the cut, each reply at the cut with how many
     replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
     root, size = thread.opening_post, per_page()
-    rows = db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
-                                                     "first": (page - 1) * size + 1, "last": page * size}).all()
+    rows = plain_rows(db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
+                                                                "first": (page - 1) * size + 1, "last": page * size}))
     if not rows and page != 1:
         return None
     top_count = rows[0].top_count if rows else 0
     newest_id = max(rows[0].newest_id, root.id) if rows else root.id
-    continued = {row.Post.id: row.more for row in rows if row.more}
-    shown = sort_siblings([row.Post for row in rows], sort)
+    continued = {row.id: row.more for row in rows if row.more}
+    shown = sort_siblings(rows, sort)
     return reading_of(root, sort, shown, ReplyPage(page, max(1, math.ceil(top_count / size))), continued, newest_id)
 
 
 @cache
 def page_statement(sort: str):
-    """The SELECT of read_page: each Post of the page (with its author), in path order, with the replies beyond the
-    cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
+    """The SELECT of read_page: each post of the page as a row of Post.page_columns (its author's with it: plain
+    rows, not Post objects, which cost more to build than the rest of the page), in path order, with the replies
+    beyond the cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
     when it runs (thread_id, opening_id, and the positions first to last of the page's top-level replies): built
     once per sort, as building it (aliases, subqueries) cost more CPU than the database took to run it.
 
@@ -180,13 +182,11 @@ def page_statement(sort: str):
         .subquery("beyond")
     )
     return (
-        select(Post, beyond.c.more,
+        select(*Post.page_columns(), beyond.c.more,
                select(func.count(counted.id)).where(counted.parent_id == opening_id).scalar_subquery().label("top_count"),
                select(func.max(newest.id)).where(newest.thread_id == thread_id).scalar_subquery().label("newest_id"))
-        .join(Post.author)
+        .join(User, User.id == Post.author_id)
         .outerjoin(beyond, beyond.c.cut_path == Post.path)
-        .options(contains_eager(Post.author), defer(Post.body_source, raiseload=True),
-                 defer(Post.plain_text, raiseload=True))
         .where(Post.thread_id == thread_id, func.length(Post.path) <= cut_length,
                path_prefix(Post.path, top_length).in_(page_tops))
         .order_by(Post.path)
@@ -202,11 +202,13 @@ def path_prefix(path, length: int):
 
 
 def reading_of(root, sort: str, shown: list, page: ReplyPage, continued: dict, newest_id: int) -> Reading:
-    """The Reading of the replies shown under root (siblings in order, parents first): folds counted here."""
+    """The Reading of the replies shown under root (siblings in order, parents first): folds counted here, children
+    before parents (every ancestor of a shown reply below the root is shown), each reply's count added to its
+    parent's."""
     top_depth, folds = root.depth + 1, defaultdict(int)
-    for post in shown:
-        for depth in range(top_depth, post.depth):
-            folds[ancestor_id(post, depth)] += 1
+    for post in reversed(shown):
+        if post.depth > top_depth:
+            folds[post.parent_id] += folds.get(post.id, 0) + 1
     return Reading(root=root, sort=sort, tree=reply_tree(shown, base_depth=root.depth), page=page, folds=dict(folds),
                    continued=continued, newest_id=newest_id)
 

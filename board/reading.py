@@ -5,7 +5,7 @@ from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .htmx import is_htmx
-from .models import Post, Thread
+from .models import Post, Thread, plain_rows
 from .page_cache import shared_page, thread_tags
 from .posts import get_post_or_404
 from .ranking import read, reply_url
@@ -22,11 +22,12 @@ def focus(thread_id: int, post_id: int):
     focused = aliased(Post)
     focused_path = select(focused.path).where(focused.id == post_id, focused.thread_id == thread.id).scalar_subquery()
     branch = Post.path.startswith(focused_path)
-    posts = db.session.scalars(Post.tree(thread.id).where(branch)).all()
-    if not posts:
+    rows = plain_rows(db.session.execute(Post.tree_rows(thread.id).where(branch)))
+    if not rows:
         abort(404)
-    if posts[0].is_opening:
+    if rows[0].parent_id is None:
         return redirect(url_for("threads.show", thread_id=thread.id), 302)
+    posts = [Post.from_row(rows[0], thread), *rows[1:]]
     return render_reading("threads/focus.html", thread, read(posts, reply_sort(), paginate=False))
 
 
