@@ -143,7 +143,7 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
     root, size = thread.opening_post, per_page()
     rows = plain_rows(db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
-                                                                "first": (page - 1) * size + 1, "last": page * size}))
+                                                                "skip": (page - 1) * size, "size": size}))
     if not rows and page != 1:
         return None
     top_count = rows[0].top_count if rows else 0
@@ -158,7 +158,8 @@ def page_statement(sort: str):
     """The SELECT of read_page: each post of the page as a row of Post.page_columns (its author's with it: plain
     rows, not Post objects, which cost more to build than the rest of the page), in path order, with the replies
     beyond the cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
-    when it runs (thread_id, opening_id, and the positions first to last of the page's top-level replies): built
+    when it runs (thread_id, opening_id, and how many top-level replies come before the page's and how many it
+    shows: the database keeps only the page's, in a bounded sort, instead of numbering them all): built
     once per sort, as building it (aliases, subqueries) cost more CPU than the database took to run it.
 
     Paths have fixed-width segments, so a post's top-level ancestor is its path's first two segments and its depth
@@ -166,14 +167,17 @@ def page_statement(sort: str):
     thread's rows are read once (the ranked top-level replies are a small list looked up, not a join)."""
     top_length, cut_length = 2 * SEGMENT, (CONTINUE_DEPTH + 1) * SEGMENT
     thread_id, opening_id = bindparam("thread_id", type_=Integer), bindparam("opening_id", type_=Integer)
-    first, last = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+    skip, size = bindparam("skip", type_=Integer), bindparam("size", type_=Integer)
     ranked, deeper, counted, newest = aliased(Post), aliased(Post), aliased(Post), aliased(Post)
     tops = (
-        select(ranked.path, func.row_number().over(order_by=sibling_order(sort, ranked)).label("position"))
+        select(ranked.path)
         .where(ranked.parent_id == opening_id)
+        .order_by(*sibling_order(sort, ranked))
+        .limit(size)
+        .offset(skip)
         .cte("tops")
     )
-    page_tops = select(tops.c.path).where(tops.c.position.between(first, last))
+    page_tops = select(tops.c.path)
     beyond = (
         select(path_prefix(deeper.path, cut_length).label("cut_path"), func.count().label("more"))
         .where(deeper.thread_id == thread_id, func.length(deeper.path) > cut_length,
