@@ -141,3 +141,28 @@ def test_a_thread_page_loads_only_the_posts_it_shows(app, client, sort):
     shown = set(map(int, re.findall(r'<article class="post[^"]*"\s+id="post-(\d+)"', page)))
     assert 10 < len(shown) < 300 and "Page 2 of" in page
     assert sorted(loaded) == sorted(shown)  # the opening post (with the thread) and the page's replies, each once
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "member"])
+def test_a_thread_page_builds_no_post_object_per_reply_once_its_replies_were_rendered(app, client, viewer):
+    """The page's replies come as plain rows and their kept HTML: a Post object is made only for the opening post
+    (with the thread) and for a reply in a state not rendered before — none on the second reading."""
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    thread_id = grow_thread(app, 40)
+    if viewer == "member":
+        client.log_in(make_user(app))
+    made = []
+
+    def record(post, *_args):
+        made.append(post)
+
+    first = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    event.listen(Post, "load", record)
+    event.listen(Post, "init", record)
+    try:
+        second = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    finally:
+        event.remove(Post, "load", record)
+        event.remove(Post, "init", record)
+    assert second.count('<li class="reply"') == first.count('<li class="reply"') > 30
+    assert len(made) == 1 and made[0].parent_id is None
