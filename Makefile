@@ -17,9 +17,9 @@ SERVE = $(BIN)/python -m board.serve --workers $(BOARD_WORKERS) --threads $(BOAR
 
 .PHONY: run dev test test-postgres install install-test browser clean bench bench-profile install-bench wrk
 
-run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian
+run: install ## set up instance/, migrate, load the demo board into an empty database, serve with granian and deliver mail
 	$(FLASK) setup
-	@exec $(SERVE) --host $(BOARD_HOST) --port $(BOARD_PORT)
+	@exec $(SERVE) --host $(BOARD_HOST) --port $(BOARD_PORT) --mail-worker
 
 dev: install ## the same board on Flask's debug server, reloading on change
 	$(FLASK) setup

@@ -3,7 +3,8 @@
 `.venv/bin/python -m benchmarks.render` builds a small throwaway board (SQLite in a temporary folder, the same
 synthetic content as `make bench`), turns the page cache off, and times the thread page through Flask's test client
 with the CPU clock of this thread (time.thread_time: no waiting, no other processes). It prints median and p90 over
-RUNS requests after WARMUP; `uncached_render()` returns the same figures for `make bench`.
+RUNS requests after WARMUP (`uncached_render()` returns them). `make bench` reports the same figures as its
+"uncached render" rows, measured with `measure()` on its own synthetic board, in a fresh process, before any server.
 
 Environment (optional): BENCH_RENDER_RUNS (50), BENCH_RENDER_WARMUP (10), BENCH_RENDER_FREEZE (1: gc.freeze() after
 the app is built, as board/serve.py does; 0: not), BENCH_DATABASE_URL (a PostgreSQL
@@ -37,11 +38,12 @@ def built_board(database_url: str | None = None):
         yield url, landmarks
 
 
-def measuring_app(database_url: str):
+def measuring_app(database_url: str, cache_dir: str | None = None):
     """The board as `make run` configures it, but every visitor's page rendered afresh (no page cache); frozen out
-    of the garbage collector's sight as board/serve.py does in each worker (BENCH_RENDER_FREEZE=0: not)."""
+    of the garbage collector's sight as board/serve.py does in each worker (BENCH_RENDER_FREEZE=0: not).
+    `cache_dir`: where the (unused) page cache may put its files, instead of instance/cache."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "DEMO": False,
-                      "PAGE_CACHE_SECONDS": 0})
+                      "PAGE_CACHE_SECONDS": 0, **({"PAGE_CACHE_DIR": cache_dir} if cache_dir else {})})
     if os.environ.get("BENCH_RENDER_FREEZE", "1") != "0":
         gc.freeze()
     return app
@@ -74,9 +76,12 @@ def cpu_ms(client, path: str, runs: int, warmup: int) -> dict:
             "mean": round(statistics.fmean(samples), 2), "runs": runs}
 
 
-def measure(database_url: str, landmarks: Landmarks, runs: int = RUNS, warmup: int = WARMUP) -> dict:
-    """{viewer: {thread key: {"median", "p90", "mean", "runs"}}} for page 1 of each measured thread."""
-    app = measuring_app(database_url)
+def measure(database_url: str, landmarks: Landmarks, runs: int = RUNS, warmup: int = WARMUP,
+            cache_dir: str | None = None) -> dict:
+    """{viewer: {thread key: {"median", "p90", "mean", "runs"}}} for page 1 of each measured thread.
+
+    `make bench` calls this in a fresh process on its own board (its gc.freeze() then touches nothing else)."""
+    app = measuring_app(database_url, cache_dir)
     clients = {"visitor": app.test_client(), "member": logged_in_client(app, landmarks)}
     return {viewer: {key: cpu_ms(clients[viewer], f"/threads/{getattr(landmarks, key)}", runs, warmup)
                      for key in THREADS} for viewer in VIEWERS}

@@ -28,9 +28,16 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def board_environment(database_url: str, cache_dir: str) -> dict:
-    """The environment `make run` would see, pointed at the throwaway database and a throwaway page cache."""
+def board_environment(database_url: str, cache_dir: str, redis_url: str | None = None) -> dict:
+    """The environment `make run` would see, pointed at the throwaway database and a throwaway page cache.
+
+    With `redis_url`, kept pages and rate-limit counts live in that Redis database (as on several app servers);
+    without, in the cache directory and the board's database (one machine), whatever BOARD_REDIS_URL says outside.
+    """
     env = dict(os.environ)
+    env.pop("BOARD_REDIS_URL", None)
+    if redis_url:
+        env["BOARD_REDIS_URL"] = redis_url
     env.update(
         BOARD_DATABASE_URL=database_url,
         BOARD_PAGE_CACHE_DIR=cache_dir,

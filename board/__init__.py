@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import assets, cli, errors, limits, logs, page_cache, post_html, security, settings, spoilers, templating
+from . import assets, cli, errors, limits, logs, mail, page_cache, post_html, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -47,10 +47,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     with app.app_context():
         tune_sqlite(db.engine)
 
-    from . import admin, auth, feeds, films, health, members, moderation, notifications, posts, reading, reports, search, threads
+    from . import (
+        account, admin, auth, feeds, films, following, health, members, moderation, notifications, posts, reading,
+        reports, search, threads,
+    )
 
-    for blueprint in (auth.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp,
-                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp):
+    for blueprint in (auth.bp, account.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp,
+                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp, following.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
     page_cache.init_app(app)  # after the limits: a limited request is refused before a cached page is served
@@ -60,4 +63,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     spoilers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    mail.init_app(app)
     return app

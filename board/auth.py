@@ -1,4 +1,4 @@
-"""Joining and signing in: register, log in, log out, change password."""
+"""Joining and signing in: register, log in, log out, change password, reset a forgotten one by mail."""
 from functools import cache
 
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
@@ -6,12 +6,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import bindparam
 
 from .access import end_banned_session
+from .account import ADDRESS_TAKEN, ask_to_confirm
 from .extensions import db, login_manager
-from .forms import LoginForm, PasswordForm, RegisterForm
+from .forms import ForgotPasswordForm, LoginForm, PasswordForm, RegisterForm, ResetPasswordForm
 from .htmx import is_htmx
 from .logs import refused_login
+from .mail import request_password_reset
 from .models import User, Visitor
 from .security import safe_next
+from .tokens import BadToken, member_for_reset
+
+RESET_SENT = ("If a member confirmed that address, a link to choose a new password is on its way to it. "
+              "The link works for an hour, once.")
 
 bp = Blueprint("auth", __name__)
 bp.before_app_request(end_banned_session)
@@ -67,13 +73,19 @@ def start_session(user: User, remember: bool = False) -> None:
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
-        user = User.register(form.username.data, form.password.data)
-        if user is not None:
+        if form.email.data and User.email_taken(form.email.data):
+            form.email.errors.append(ADDRESS_TAKEN)
+        elif (user := User.register(form.username.data, form.password.data)) is not None:
+            if form.email.data:
+                ask_to_confirm(user, form.email.data)
             db.session.commit()
             start_session(user)
             flash(f"Welcome to Reelboard, {user.username}.")
+            if form.email.data:
+                flash(f"We sent a link to {form.email.data}: follow it to confirm your address.")
             return redirect(url_for("threads.index"), 303)
-        form.username.errors.append("That username is taken.")
+        else:
+            form.username.errors.append("That username is taken.")
     return render_template("auth/register.html", form=form), 422 if form.errors else 200
 
 
@@ -122,3 +134,31 @@ def change_password():
             return redirect(url_for("threads.index"), 303)
         form.current.errors.append("That is not your current password.")
     return render_template("auth/password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+def forgot_password():
+    """The same answer, after the same work (one INSERT), whether or not the address is a member's (board/mail.py)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_password_reset(form.email.data, url_for("auth.reset_password", _external=True))
+        db.session.commit()
+        flash(RESET_SENT)
+        return redirect(url_for("auth.login"), 303)
+    return render_template("auth/forgot_password.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/reset-password", methods=["GET", "POST"])
+def reset_password():
+    try:
+        member = member_for_reset(request.values.get("token", ""))
+    except BadToken as bad:
+        return render_template("auth/reset_password.html", problem=str(bad)), 400
+    form = ResetPasswordForm(member, token=request.args.get("token"))
+    if form.validate_on_submit():
+        member.set_password(form.password.data)  # ends every session, and this link with the old password
+        db.session.commit()
+        start_session(member)
+        flash("Password set. Every other session has been logged out.")
+        return redirect(url_for("threads.index"), 303)
+    return render_template("auth/reset_password.html", form=form, member=member), 422 if form.errors else 200

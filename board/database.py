@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from flask import g, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -123,6 +123,17 @@ def _note_commit(_session) -> None:
 
 
 event.listen(db.session, "after_commit", _note_commit)
+
+
+def one_at_a_time(connection, key: str) -> None:
+    """On PostgreSQL the transaction waits for any other that holds `key`, and holds it until it ends.
+
+    An advisory lock: it serialises the writes that must not interleave (one member's votes on one post, one
+    member's replies, one rate-limit count) and nothing else; no row is locked, so other transactions that only
+    reference the same rows never wait. SQLite needs none: BEGIN IMMEDIATE already lets one writer in at a time.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 class TooSlow(Exception):

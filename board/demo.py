@@ -6,7 +6,10 @@ from sqlalchemy import delete, func, select
 
 from .demo_content import MEMBERS, THREADS
 from .extensions import db
-from .models import Film, FilmAlias, ModAction, Notification, Post, PostRevision, Report, Role, Thread, User, Vote, utcnow
+from .models import (
+    Block, Bookmark, Film, FilmAlias, ModAction, Notification, Post, PostRevision, Report, Role, Thread, ThreadSubscription,
+    User, Vote, utcnow,
+)
 
 REPLY_SPACING = timedelta(minutes=47)
 
@@ -119,6 +122,10 @@ class DemoBoard:
             delete(Notification).where(Notification.post_id.in_(posts) | Notification.recipient_id.in_(accounts)
                                        | Notification.actor_id.in_(accounts)),
             delete(Vote).where(Vote.post_id.in_(posts) | Vote.user_id.in_(accounts)),
+            delete(Bookmark).where(Bookmark.post_id.in_(posts) | Bookmark.member_id.in_(accounts)),
+            delete(Block).where(Block.blocker_id.in_(accounts) | Block.blocked_id.in_(accounts)),
+            delete(ThreadSubscription).where(ThreadSubscription.thread_id.in_(threads)
+                                             | ThreadSubscription.member_id.in_(accounts)),
             delete(Report).where(Report.post_id.in_(posts)),
             delete(PostRevision).where(PostRevision.post_id.in_(posts)),
             # The demo admin's own pin records; real moderators' records about demo threads stay in the public log.

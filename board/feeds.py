@@ -4,7 +4,8 @@ Feeds are read by programs without a session, so they always show what a visitor
 The front and film feeds list threads newest first (not Hot: a feed reader orders by date and keeps what
 it has seen, so a rank that changes every hour means nothing there); the thread feed lists its posts
 newest first. Summaries are plain text from ``board.spoilers``: "[spoiler]" for inline and block
-spoilers, and withheld altogether for threads marked "contains spoilers" and posts moderators marked.
+spoilers, and withheld altogether for the opening post of a thread marked "contains spoilers" and for posts
+moderators marked (a reply in a marked thread is summarised from its own spoiler-safe text).
 Hidden and deleted posts are left out. The XML is built with ElementTree, which escapes every string.
 """
 import re

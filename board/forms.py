@@ -1,10 +1,14 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectChoice, IntegerField, PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectChoice, SelectField,
+    StringField, TextAreaField
+)
 from flask_login import current_user
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from .characters import refused_character
+from .email_addresses import EMAIL_MAX, normalized_address
 from .models import (
     BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Film,
     Report, utcnow
@@ -16,6 +20,11 @@ from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
 def single_line(value):
     """Titles and names: surrounding and repeated whitespace (newlines included) folded to one space."""
     return " ".join(value.split()) if isinstance(value, str) else value
+
+
+def trimmed(value):
+    """Free text without surrounding whitespace (newlines inside are kept)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def unix_newlines(value):
@@ -76,6 +85,25 @@ class VisibleText:
             raise ValidationError(f"This {problem}: type it again without it.")
 
 
+class MailAddress:
+    """An address the board can send to; the field's data becomes its stored form (board/email_addresses.py)."""
+
+    def __call__(self, form, field):
+        if not field.data:
+            return
+        if len(field.data) > EMAIL_MAX:
+            raise ValidationError(f"At most {EMAIL_MAX} characters.")
+        address = normalized_address(field.data)
+        if address is None:
+            raise ValidationError("That is not an email address we can send to, like name@example.com.")
+        field.data = address
+
+
+def email_field(label: str, required: str | None = None) -> EmailField:
+    first = [InputRequired(required)] if required else [Optional()]
+    return EmailField(label, filters=[trimmed], validators=[*first, MailAddress()])
+
+
 def markdown_body(label: str) -> TextAreaField:
     return TextAreaField(label, filters=[unix_newlines], validators=[not_blank, CharacterLimit(BODY_MAX)])
 
@@ -93,6 +121,7 @@ class RegisterForm(FlaskForm):
     confirm = PasswordField(
         "Confirm password", validators=[InputRequired("Type the password again."), EqualTo("password", "The passwords differ.")]
     )
+    email = email_field("Email (optional)")
 
     def password_owner(self) -> str:
         return self.username.data or ""
@@ -111,6 +140,28 @@ class PasswordForm(FlaskForm):
 
     def password_owner(self) -> str:
         return current_user.username
+
+
+class EmailForm(FlaskForm):
+    email = email_field("New email address", required="Enter the address.")
+    current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = email_field("Your account's email address", required="Enter the address your account has.")
+
+
+class ResetPasswordForm(FlaskForm):
+    token = HiddenField()
+    password = RegisterForm.password
+    confirm = RegisterForm.confirm
+
+    def __init__(self, member, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+
+    def password_owner(self) -> str:
+        return self.member.username
 
 
 class ThreadForm(FlaskForm):
@@ -186,11 +237,6 @@ class RoleForm(FlaskForm):
 
 
 # Reports (issue #3): a member's report of a post; a moderator's resolution of a reported post.
-
-def trimmed(value):
-    """Free text without surrounding whitespace (newlines inside are kept)."""
-    return value.strip() if isinstance(value, str) else value
-
 
 class ReportForm(FlaskForm):
     reason = RadioField("Why are you reporting this post?", choices=Report.REASONS,

@@ -16,7 +16,7 @@ from limits.storage import MovingWindowSupport, Storage
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import READS_ONLY
+from .database import READS_ONLY, one_at_a_time
 from .extensions import db
 from .models import RateLimitHit
 
@@ -44,7 +44,7 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
             if connection.dialect.name == "postgresql":
                 # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-                connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+            one_at_a_time(connection, key)
             # Gone from every window; SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting.
             expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
             connection.execute(delete(hits).where(hits.c.id.in_(expired)))

@@ -35,6 +35,14 @@ Output markup the stylesheet can rely on:
 * Every link gets ``rel="nofollow ugc noopener"``; only absolute http, https
   and mailto links survive, anything else (relative, ``#anchor``,
   ``javascript:``...) is reduced to its text.
+* ``@name`` of a member who exists becomes a link to their profile, written when the post is saved::
+
+      <a href="/u/Name" class="mention">@Name</a>
+
+  The caller names the members (``mentions``: lower-case name -> profile path; board/models.py looks them up
+  from ``mention_candidates``); an ``@name`` in code, inside a link, in an address (``a@b``) or a URL path
+  (``/@name``) stays text. These are the only relative links that survive: the ``mention`` class comes from
+  this renderer only (Markdown cannot set a class), and the path must be a profile's.
 """
 
 import re
@@ -64,6 +72,11 @@ CODE_CLASS_RE = re.compile(r"language-[a-z0-9+#-]+")
 # A match starts only at the first "(" of a run: without (?<!\() the search retried from every "(" of a
 # run and rescanned the rest of it each time, so a post of 50,000 "(" took minutes (quadratic).
 URL_RE = re.compile(r"""(?<!\()\(*\bhttps?://\w[^\s<>"`{}|\\^“”‘’«»]*(?<![!?:;'*])""", re.IGNORECASE)
+MENTION_RE = re.compile(r"@([A-Za-z0-9_-]{3,30})(?![\w@-])")  # at the "@"; USERNAME_PATTERN's characters
+MENTION_CANDIDATE_RE = re.compile(r"(?<![\w@/])@([A-Za-z0-9_-]{3,30})(?![\w@-])")
+MENTION_CLASS = "mention"
+MENTION_HREF_RE = re.compile(r"(?:/[\w.~-]+)*/u/[A-Za-z0-9_-]{3,30}")  # a profile path (behind any script root)
+MAX_MENTION_LINKS = 50  # names looked up per post
 TOP_HEADING = 3  # page templates own h1 and h2
 DEEPEST_HEADING = 6
 LONE_SURROGATE_RE = re.compile("[\ud800-\udfff]")
@@ -100,8 +113,12 @@ def _allow_focusable(tag: str, name: str, value: str) -> bool:
     return name == "tabindex" and value == "0"
 
 
+def _allow_link_attr(tag: str, name: str, value: str) -> bool:
+    return name in ("href", "title", "rel") or (name == "class" and value == MENTION_CLASS)
+
+
 ALLOWED_ATTRIBUTES = {
-    "a": ["href", "title", "rel"],
+    "a": _allow_link_attr,
     "ol": ["start"],
     "pre": _allow_focusable,
     "code": _allow_code_attr,
@@ -145,6 +162,31 @@ def _spoiler_post_process(state: StateInline) -> None:
                 token = state.tokens[index]
                 token.type, token.tag, token.nesting = f"spoiler_{kind}", "span", nesting
                 token.markup, token.content = token.content, ""
+
+
+def _mention_tokenize(state: StateInline, silent: bool) -> bool:
+    """``@name`` of a member the caller named (env["mentions"]) becomes a link to their profile; else plain text."""
+    mentions = state.env.get("mentions")
+    if not mentions or state.src[state.pos] != "@" or state.linkLevel > 0:
+        return False
+    if state.pos > 0 and re.match(r"[\w@/]", state.src[state.pos - 1]):
+        return False
+    match = MENTION_RE.match(state.src, state.pos)
+    if match is None or match[1].lower() not in mentions:
+        return False
+    if not silent:
+        name, href = mentions[match[1].lower()]
+        state.push("link_open", "a", 1).attrs = {"href": href, "class": MENTION_CLASS}
+        state.push("text", "", 0).content = f"@{name}"
+        state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+def mention_candidates(source: str) -> list[str]:
+    """Lower-case names written as ``@name`` in Markdown (the first MAX_MENTION_LINKS): who may be linked."""
+    names = dict.fromkeys(match[1].lower() for match in MENTION_CANDIDATE_RE.finditer(source))
+    return list(names)[:MAX_MENTION_LINKS]
 
 
 def _demote_headings(state: StateCore) -> None:
@@ -191,6 +233,9 @@ def _link_policy(attrs: dict, is_new: bool) -> dict | None:
     """Give every link the board's rel; reduce links without an allowed absolute URL to their text."""
     # Filters run after bleach sanitizes, so links LinkifyFilter adds are vetted only here.
     href = attrs.get((None, "href"), "")
+    if attrs.get((None, "class")) == MENTION_CLASS and MENTION_HREF_RE.fullmatch(href):
+        return attrs  # a mention this renderer made: the board's own profile path
+    attrs.pop((None, "class"), None)
     if urlsplit(href).scheme.lower() not in ALLOWED_PROTOCOLS:
         return None  # bleach removed a bad href, or it was relative: keep the words only
     attrs[(None, "rel")] = LINK_REL
@@ -207,6 +252,8 @@ container_plugin(_markdown, "spoiler", marker="`", render=lambda self, tokens, i
 ))
 _markdown.inline.add_terminator_char(SPOILER_MARKER)  # else the text rule swallows `|`
 _markdown.inline.ruler.before("emphasis", "spoiler", _spoiler_tokenize)
+_markdown.inline.add_terminator_char("@")  # else the text rule swallows `@`
+_markdown.inline.ruler.before("emphasis", "mention", _mention_tokenize)
 _markdown.inline.ruler2.before("emphasis", "spoiler", _spoiler_post_process)
 _markdown.core.ruler.push("demote_headings", _demote_headings)
 _markdown.core.ruler.push("images_to_links", _images_to_links)
@@ -235,12 +282,15 @@ _cleaner = Cleaner(
 _render_lock = threading.Lock()
 
 
-def render_markdown(source: str) -> str:
-    """Render member Markdown to safe HTML: the board's one sanitizer and its only allow-list."""
+def render_markdown(source: str, mentions: dict[str, tuple[str, str]] | None = None) -> str:
+    """Render member Markdown to safe HTML: the board's one sanitizer and its only allow-list.
+
+    `mentions`: lower-case name -> (the member's name, their profile path), for the members who exist.
+    """
     # A lone surrogate can't be encoded as UTF-8, so it would only fail later, when stored or sent.
     source = LONE_SURROGATE_RE.sub("\ufffd", source)
     with _render_lock:
-        return _cleaner.clean(_markdown.render(source))
+        return _cleaner.clean(_markdown.render(source, {"mentions": mentions or {}}))
 
 
 class _PlainText(HTMLParser):
@@ -298,7 +348,22 @@ class RenderedPost:
     plain_text: str
 
 
-def render_post(source: str) -> RenderedPost:
+def render_post(source: str, mentions: dict[str, tuple[str, str]] | None = None) -> RenderedPost:
     """Render before taking the database's write lock; Post.set_body stores the result as it is."""
-    html = render_markdown(source)
+    html = render_markdown(source, mentions)
     return RenderedPost(source, html, plain_text(html))
+
+
+def quote_markdown(author: str, source_url: str, text: str, spoiler: bool = False) -> str:
+    """`text` quoted in Markdown under a line naming its author and linking its source: "> **@name** [wrote](url):".
+
+    The link is absolute: the sanitizer keeps no relative link. A post moderators marked as a spoiler stays behind a
+    ```spoiler block inside the quote. static/app.js builds the same form for a quoted selection (quoteMarkdown).
+    """
+    text = text.strip("\n")
+    if spoiler:
+        fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", text)), default=0))
+        text = f"{fence}spoiler\n{text}\n{fence}"
+    quoted = "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
+    name = author.replace("_", r"\_")  # a name like "a_b_" would open emphasis
+    return f"> **@{name}** [wrote]({source_url}):\n>\n{quoted}\n\n"

@@ -1,4 +1,7 @@
-"""Member profiles: who they are (joined, karma, a short bio) and what they wrote (threads and replies)."""
+"""Member profiles: who they are (joined, karma, a short bio) and what they wrote (threads and replies).
+
+A profile opens on the member's threads, or on their replies when the viewer may see none of their threads.
+"""
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import and_, select
@@ -7,8 +10,9 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Post, Thread, User
+from .models import Block, Post, Thread, User
 from .page_cache import shared_page
+from .previews import preview_response, wants_preview
 
 bp = Blueprint("members", __name__)
 TABS = ("threads", "replies")
@@ -19,13 +23,25 @@ PROFILE_PER_PAGE = 20
 @shared_page
 def profile(name: str):
     member = get_member_or_404(name)
-    tab = request.args.get("tab", "threads")
-    if tab not in TABS:
+    chosen = request.args.get("tab")
+    if chosen not in (None, *TABS):
         abort(400, f"Show one of: {', '.join(TABS)}.")
-    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
-    page = db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
+    tab = chosen or "threads"
+    page = listed(member, tab)
+    if chosen is None and not page.total:  # open on what the member has: a member who only replies, on Replies
+        replies = listed(member, "replies")
+        if replies.total:
+            tab, page = "replies", replies
     _posts, karma = User.post_stats([member.id]).get(member.id, (0, 0))
-    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page)
+    blocked = Block.exists(current_user, member.id) if current_user.is_authenticated and current_user.id != member.id else False
+    return render_template("members/profile.html", member=member, karma=karma, tab=tab, tabs=TABS, page=page,
+                           blocked=blocked)
+
+
+def listed(member: User, tab: str):
+    """A page (?page=) of the member's threads or replies, as the viewer may see them: a count and a SELECT."""
+    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
+    return db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
 
 
 @bp.route("/u/<name>/bio", methods=["GET", "POST"])
@@ -39,9 +55,11 @@ def bio(name: str):
         template = "members/_bio_form.html" if is_htmx() else "members/bio.html"
         return render_template(template, member=member, form=form)
     form = BioForm()
+    if wants_preview():
+        return preview_response(form, form.bio, User.bio_html_for, "members/bio.html", member=member)
     if not form.validate_on_submit():
         return form_again("members/bio.html", "members/_bio_form.html", member=member, form=form)
-    member.set_bio(form.bio.data.strip())
+    member.set_bio(form.bio.data)
     db.session.commit()
     return fragment_or_redirect(
         "members/_bio.html", url_for("members.profile", name=member.username), "Bio saved.", member=member, saved=True

@@ -1,4 +1,9 @@
-"""Notifications: a reply to a member's post or an @name mention lands in their inbox until they mark it read.
+"""Notifications: a reply to a member's post, an @name mention, or a reply in a thread they follow lands in their
+inbox until they mark it read. The inbox groups them by topic (board/models.py Notification): "5 new replies to your
+post in …" is one item, newest first, linking to the first unread reply; the header's count counts these items.
+
+A muted thread notifies nobody who muted it, not even of replies to them; a member who blocked the author of a post
+is not notified of it at all.
 
 Mentions are read from the post's sanitized HTML outside code and spoilers: `@name` inside `code`, a code
 block, a ||spoiler|| or a spoiler block notifies nobody (a spoiler's text must never reach a notification,
@@ -9,13 +14,13 @@ import re
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import func, select, update
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy import case, func, select, update
+from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from .extensions import db
 from .htmx import fragment_or_redirect, is_htmx
 from .markup import _PlainText  # the one parser that knows every spoiler form: mentions extend it
-from .models import Notification, Post, User, utcnow
+from .models import Block, Notification, Post, ThreadSubscription, User, utcnow
 from .spoilers import safe_title
 
 bp = Blueprint("notifications", __name__)
@@ -63,61 +68,112 @@ def mentioned_names(html: str) -> list[str]:
 
 
 def notify_for(post: Post, replied_to: Post | None = None) -> list[Notification]:
-    """Notify the author of the post replied to and every member mentioned: once each, never the author.
+    """Notify the author of the post replied to, every member mentioned and every follower of the thread: once each,
+    never the author, nobody who muted the thread or blocked the author.
 
     `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
     but it is still this post's author who was answered); it defaults to the reply's parent.
     """
-    kinds: dict[int, str] = {}
+    wanted: dict[int, tuple[str, str]] = {}  # recipient -> (kind, topic); the first reason wins
     if not post.is_opening:
         answered = replied_to or db.session.get(Post, post.parent_id)
-        kinds[answered.author_id] = Notification.REPLY
+        wanted[answered.author_id] = (Notification.REPLY, f"post:{answered.id}")
     names = mentioned_names(post.body_html)
     if names:
         for member_id in db.session.scalars(select(User.id).where(func.lower(User.username).in_(names))):
-            kinds.setdefault(member_id, Notification.MENTION)
-    kinds.pop(post.author_id, None)
-    if not kinds:
+            wanted.setdefault(member_id, (Notification.MENTION, f"mention:{post.id}"))
+    choices = db.session.execute(
+        select(ThreadSubscription.member_id, ThreadSubscription.level).where(ThreadSubscription.thread_id == post.thread_id)
+    ).all()
+    if not post.is_opening:
+        for member_id, level in choices:
+            if level == ThreadSubscription.FOLLOW:
+                wanted.setdefault(member_id, (Notification.REPLY, f"thread:{post.thread_id}"))
+    wanted.pop(post.author_id, None)
+    for member_id, level in choices:
+        if level == ThreadSubscription.MUTE:
+            wanted.pop(member_id, None)
+    if wanted:
+        blockers = db.session.scalars(
+            select(Block.blocker_id).where(Block.blocked_id == post.author_id, Block.blocker_id.in_(list(wanted)))
+        )
+        for member_id in blockers:
+            wanted.pop(member_id, None)
+    if not wanted:
         return []
     # A resubmitted reply comes back as the same post: whoever was notified about it already stays notified once.
     already = set(db.session.scalars(select(Notification.recipient_id).where(Notification.post_id == post.id)))
     notifications = [
-        Notification(recipient_id=recipient, actor_id=post.author_id, post_id=post.id, kind=kind)
-        for recipient, kind in kinds.items()
+        Notification(recipient_id=recipient, actor_id=post.author_id, post_id=post.id, kind=kind, topic=topic)
+        for recipient, (kind, topic) in wanted.items()
         if recipient not in already
     ]
     db.session.add_all(notifications)
     return notifications
 
 
-def inbox_query(member_id: int):
-    """A member's notifications, newest first, with post, thread and actor: one SELECT (hidden posts left out)."""
+def inbox_query(member_id: int, topic: str | None = None):
+    """A member's inbox items, one per topic, newest first: each the topic's latest notification (with post, thread
+    and actor) and its unread and total counts and first unread post. One SELECT (hidden posts left out)."""
     opening = aliased(Post)
-    query = Notification.shown(select(Notification), opening)
+    unread = Notification.read_at.is_(None)
+    topics = Notification.shown(
+        select(
+            Notification.topic,
+            func.max(Notification.id).label("latest"),
+            func.count(Notification.id).label("total"),
+            func.count(case((unread, 1))).label("unread"),
+            func.min(case((unread, Notification.id))).label("first_unread"),
+        ),
+        opening,
+    ).where(Notification.recipient_id == member_id).group_by(Notification.topic)
+    if topic is not None:
+        topics = topics.where(Notification.topic == topic)
+    topics = topics.subquery()
+    first_unread = aliased(Notification)
     return (
-        query.join(Post.thread)
+        select(Notification)
+        .join(topics, Notification.id == topics.c.latest)
+        .join(Notification.post)
+        .join(Post.thread)
         .join(Notification.actor)
+        .outerjoin(first_unread, first_unread.id == topics.c.first_unread)
         .options(
             contains_eager(Notification.post).contains_eager(Post.thread),
             contains_eager(Notification.actor),
+            with_expression(Notification.unread_in_topic, topics.c.unread),
+            with_expression(Notification.total_in_topic, topics.c.total),
+            with_expression(Notification.first_unread_post_id, first_unread.post_id),
         )
-        .where(Notification.recipient_id == member_id)
         .order_by(Notification.id.desc())
+        .execution_options(populate_existing=True)
     )
 
 
 def describe(notification: Notification) -> str:
-    """What happened, in words that never quote a spoiler: the actor, the kind, the thread's title."""
-    title = safe_title(notification.post.thread.title)
+    """What happened, in words that never quote a spoiler: who or how many, the kind, the thread's title."""
+    title = Markup("“<bdi>{}</bdi>”").format(safe_title(notification.post.thread.title))
     # <bdi>: a right-to-left title can't reorder the words and quotes around it.
-    if notification.kind == Notification.REPLY:
-        return Markup("{} replied to your post in “<bdi>{}</bdi>”").format(notification.actor.username, title)
-    return Markup("{} mentioned you in “<bdi>{}</bdi>”").format(notification.actor.username, title)
+    if notification.kind == Notification.MENTION:
+        return Markup("{} mentioned you in {}").format(notification.actor.username, title)
+    unread, total = notification.unread_in_topic or 0, notification.total_in_topic or 1
+    count, new = (unread, "new ") if unread else (total, "")
+    followed = notification.topic.startswith("thread:")
+    if count > 1:
+        where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
+        return Markup("{} {}replies ").format(count, new) + where.format(title)
+    where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
+    return Markup("{} replied ").format(notification.actor.username) + where.format(title)
+
+
+def link_post_id(notification: Notification) -> int:
+    """Where an inbox item leads: its first unread reply, else its latest."""
+    return notification.first_unread_post_id or notification.post_id
 
 
 @bp.app_context_processor
 def notification_helpers():
-    return {"describe_notification": describe}
+    return {"describe_notification": describe, "notification_link_post": link_post_id}
 
 
 @bp.get("/inbox")
@@ -130,13 +186,20 @@ def inbox():
 @bp.post("/inbox/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
-    notification = db.session.scalar(
-        inbox_query(current_user.id).where(Notification.id == notification_id)
+    """Mark an inbox item read: every notification of its topic."""
+    topic = db.session.scalar(
+        select(Notification.topic).where(Notification.id == notification_id, Notification.recipient_id == current_user.id)
     )
+    if topic is None:
+        abort(404)  # someone else's: as if it weren't there
+    db.session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == current_user.id, Notification.topic == topic, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    )
+    notification = db.session.scalar(inbox_query(current_user.id, topic))
     if notification is None:
-        abort(404)  # someone else's, or one whose post is gone: as if it weren't there
-    if notification.read_at is None:
-        notification.read_at = utcnow()
+        abort(404)  # its posts are gone
     db.session.commit()
     refresh_unread_count()
     return fragment_or_redirect(

@@ -47,6 +47,7 @@ from flask_login import COOKIE_NAME, current_user
 from redis.exceptions import RedisError
 from cachelib import RedisCache
 from sqlalchemy import BindParameter, BinaryExpression, BooleanClauseList, Column, Table, event, inspect, select
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import operators
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -54,7 +55,10 @@ from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
-from .models import BoardIdentity, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report, Thread, User, Vote
+from .models import (
+    Block, BoardIdentity, Bookmark, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
+    Thread, ThreadSubscription, User, Vote,
+)
 
 cache = Cache()
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
@@ -393,14 +397,18 @@ class FileLock:
 # A flush or a statement notes references (posts, threads, films by id) and tags; they are turned into tags before
 # COMMIT, while the session may still read (a post's thread, a thread's film), and renewed right after it.
 
-UNSEEN_TABLES = {Notification.__tablename__, Report.__tablename__}  # shown only in members' own copies
+# Shown only in members' own copies (renewed by "members"): their inbox, reports, and their own follows, mutes, blocks
+# and saved posts — never on a page kept for every visitor.
+OWN_CHOICES = (Notification, Report, ThreadSubscription, Block, Bookmark)
+UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
 
 
 def noted(session) -> dict:
-    return session.info.setdefault("page_writes", {"tags": set(), "posts": set(), "threads": set(), "films": set()})
+    return session.info.setdefault("page_writes", {"tags": set(), "posts": set(), "threads": set(), "films": set(),
+                                                   "resolved": set()})
 
 
 def _note_flush(session, _context) -> None:
@@ -433,7 +441,7 @@ def note_record(session, record, new: bool) -> None:
             writes["tags"].add(EVERY_PAGE)
     elif isinstance(record, ModAction):
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
-    elif not isinstance(record, (Notification, Report)):  # a film renamed or merged, an alias, the identity…
+    elif not isinstance(record, OWN_CHOICES):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
 
 
@@ -485,38 +493,61 @@ def only_row(statement):
 
 
 def resolve(session) -> None:
-    """Posts → their threads → their films: tags, read while the transaction is open (before COMMIT)."""
+    """Posts → their threads → their films: tags, read while the transaction is open (before COMMIT).
+
+    What the session already holds (a post's thread_id, a thread's film_id, a film's slug) is taken from it, and a
+    row resolved once in the transaction is not looked up again: a write that changes a post twice (its vote, then its
+    counters) reads nothing more inside its transaction, where on SQLite every statement holds up the other writers.
+    """
     writes = session.info.get("page_writes")
     if writes is None:
         return
-    tags, posts, threads, films = writes["tags"], writes["posts"], writes["threads"], writes["films"]
-    for references in (posts, threads, films):
+    tags, posts, threads, films, resolved = (
+        writes["tags"], writes["posts"], writes["threads"], writes["films"], writes["resolved"])
+    for kind, references in (("post", posts), ("thread", threads), ("film", films)):
         if None in references:  # a row whose post, thread or film could not be read: unsure what it showed
             references.discard(None)
             tags.add(EVERY_PAGE)
+        references.difference_update({row for done, row in resolved if done == kind})
     if not (posts or threads or films):
         return
     connection = session.connection()  # no autoflush: this may run inside a flush
     if posts:
-        found = dict(connection.execute(select(Post.id, Post.thread_id).where(Post.id.in_(posts))).all())
+        found = held(session, Post, posts, "thread_id")
+        if set(posts) - set(found):
+            found.update(connection.execute(select(Post.id, Post.thread_id).where(Post.id.in_(set(posts) - set(found)))).all())
         threads.update(found.values())
+        resolved.update(("post", post) for post in found)
         tags.update([EVERY_PAGE] if set(posts) - set(found) else [])  # deleted by a statement: unsure what it showed
         posts.clear()
     if threads:
-        found = {inspect(thread).identity[0]: thread.film_id for thread in session.identity_map.values()
-                 if isinstance(thread, Thread) and inspect(thread).identity[0] in threads and "film_id" in thread.__dict__}
+        found = held(session, Thread, threads, "film_id")
         if set(threads) - set(found):
             rows = connection.execute(select(Thread.id, Thread.film_id).where(Thread.id.in_(set(threads) - set(found))))
             found.update(rows.all())
         films.update(found.values())
+        resolved.update(("thread", thread) for thread in found)
         tags.update([LISTING, *(f"thread:{thread}" for thread in threads)])
         tags.update([EVERY_PAGE] if set(threads) - set(found) else [])
         threads.clear()
     if films:
-        slugs = connection.execute(select(Film.slug).where(Film.id.in_(films))).scalars().all()
-        tags.update([LISTING, *(f"film:{slug}" for slug in slugs)])
+        slugs = held(session, Film, films, "slug")
+        if set(films) - set(slugs):
+            slugs.update(connection.execute(select(Film.id, Film.slug).where(Film.id.in_(set(films) - set(slugs)))).all())
+        resolved.update(("film", film) for film in slugs)
+        tags.update([LISTING, *(f"film:{slug}" for slug in slugs.values())])
         tags.update([EVERY_PAGE] if len(slugs) < len(films) else [])
         films.clear()
+
+
+def held(session, model, ids, name: str) -> dict:
+    """{id: value of column `name`} for the rows among `ids` that the session holds with that column loaded."""
+    found = {}
+    for row in ids:
+        record = session.identity_map.get(identity_key(model, row))
+        if record is not None and name in record.__dict__:
+            found[row] = record.__dict__[name]
+    return found
 
 
 def _before_commit(session) -> None:

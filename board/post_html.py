@@ -1,13 +1,15 @@
 """Each reply's HTML kept and reused across requests: the thread page's costliest part, rendered once per state.
 
 The thread walk (templates/threads/_replies.html) is one Python loop here: each reply's opening — its `<li>`, its
-article (templates/posts/_macros.html `reply`), the fold or the "continue this thread" link under it, the start of
-its own list — is looked up by a key of every value it is made of, and the macro is called only for a state not
-seen before. Those values: the post's own (its body by its hash), its author's name, its thread's lock, the wording
-of its relative times, how many replies are folded or cut under it, and what kind of reader sees it (a visitor; a
-member who wrote it or not, banned or not) with that reader's vote on it. The session's CSRF token is left as a
-marker in kept HTML and filled in once per page. Moderators see tools that depend on more (the author's role and
-ban), so their replies, and any fragment answering an action, are rendered afresh.
+thread line, its article (templates/posts/_macros.html `reply`), the fold or the "continue this thread" link under
+it, the start of its own list — is looked up by a key of every value it is made of, and the macro is called only for
+a state not seen before. Those values: the post's own (its body by its hash), its author's name, its thread's lock
+and author (the "author" badge), whom it is said to answer (ranking.ReplyingTo: the parent's author, or none where
+the parent is just above it), the wording of its relative times, how many replies are folded or cut under it, and
+what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or not, banned or not) with that
+reader's vote on it and whether they blocked its author or saved it (models.ViewerState). The session's CSRF token
+is left as a marker in kept HTML and filled in once per page. Moderators see tools that depend on more (the author's
+role and ban), so their replies, and any fragment answering an action, are rendered afresh.
 """
 import secrets
 import threading
@@ -50,17 +52,19 @@ class PostHtmlCache:
                 self.chars -= len(self._entries.popitem(last=False)[1])
 
 
-def reply_key(post, reader: tuple, vote: int, locked: bool, more: int, shown: int, now) -> tuple:
+def reply_key(post, reader: tuple, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
+              blocked: bool, saved: bool) -> tuple:
     """Every value a reply's opening in the walk is made of, for a reader (not a moderator) described by `reader`
-    (member, banned, their id, the script root). The body by its hash (64 bits, within one process, beside the
-    post's id and edit time): a key does not keep a second copy of a long post."""
+    (member, banned, their id, the script root), in a thread described by `thread` (locked, its author's id). The
+    body by its hash (64 bits, within one process, beside the post's id and edit time): a key does not keep a second
+    copy of a long post."""
     body, edited_at = post.body_html, post.edited_at
     return (
         post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
         post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id,
-        post.author_username, post.thread_id, post.parent_id is None, locked, time_ago(post.created_at, now),
-        time_ago(edited_at, now) if edited_at else None, more, shown,
-        reader[0] and reader[2] == post.author_id, vote, *reader,
+        post.author_username, post.thread_id, post.parent_id is None, *thread, replying_to,
+        time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
+        reader[0] and reader[2] == post.author_id, vote, blocked, saved, *reader,
     )
 
 
@@ -76,12 +80,15 @@ def reply_walk(reading, viewer, votes, links, reply) -> Markup:
         ))
     member = viewer.is_authenticated
     reader = (member, member and viewer.is_banned(), viewer.id, request.script_root)
-    locked, now = thread.locked, utcnow()
-    continued, folds, marked = reading.continued, reading.folds, None
+    described, now = (thread.locked, thread.author_id), utcnow()
+    continued, folds, replying_to, marked = reading.continued, reading.folds, reading.replying_to, None
+    # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
+    blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
     parts = []
     for post, closes in reading.tree.items:
         vote = votes.get(post.id, 0) if member else 0
-        key = reply_key(post, reader, vote, locked, continued.get(post.id, 0), folds.get(post.id, 0), now)
+        key = reply_key(post, reader, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
+                        folds.get(post.id, 0), now, member and post.author_id in blocked, member and post.id in saved)
         html = cache.get(key)
         if html is None:
             if marked is None:

@@ -7,10 +7,12 @@ from .diffs import versions_of
 from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .markup import render_post
-from .models import Post, PostRevision, Vote
+from .markup import quote_markdown
+from .models import Post, PostRevision, Thread, ViewerState, Vote, render_body
 from .notifications import notify_for
+from .previews import preview_response, wants_preview
 from .ranking import reply_url
+from .templating import absolute_url
 
 bp = Blueprint("posts", __name__)
 VOTE_VALUES = {"up": 1, "down": -1}
@@ -22,8 +24,10 @@ def reply_form(post_id: int):
     post = get_post_or_404(post_id)
     if not post.accepts_reply_from(current_user):
         abort(403, "This post can't be replied to.")
+    quoting = request.args.get("quote") and post.can_quote(current_user)
+    form = ReplyForm(body=quote_of(post)) if quoting else ReplyForm()
     template = "posts/_reply_form.html" if is_htmx() else "posts/reply.html"
-    return render_template(template, parent=post, form=ReplyForm(), inline=is_htmx())
+    return render_template(template, parent=post, form=form, inline=is_htmx())
 
 
 @bp.post("/posts/<int:post_id>/reply")
@@ -34,11 +38,12 @@ def reply(post_id: int):
         if not post.accepts_reply_from(current_user):
             abort(403, "This post can't be replied to.")
         form = ReplyForm()
+        if wants_preview():
+            return preview_response(form, form.body, post_html, "posts/reply.html", parent=post, inline=False)
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
-        body = render_post(form.body.data)
-    new_reply = post.add_reply(current_user, body)
-    notify_for(new_reply, replied_to=post)
+        body = render_body(form.body.data)
+    new_reply = post.add_reply(current_user, body, notify=lambda reply: notify_for(reply, replied_to=post))
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
@@ -68,13 +73,26 @@ def vote(post_id: int):
 
 
 def get_post_or_404(post_id: int) -> Post:
-    """The post with its author and thread, in one SELECT."""
+    """The post with its author, thread and film, in one SELECT (what a write to it renews is then known)."""
     post = db.session.scalar(
-        db.select(Post).where(Post.id == post_id).options(db.joinedload(Post.author), db.joinedload(Post.thread))
+        db.select(Post)
+        .where(Post.id == post_id)
+        .options(db.joinedload(Post.author), db.joinedload(Post.thread).joinedload(Thread.film))
     )
     if post is None:
         abort(404)
     return post
+
+
+def quote_of(post: Post) -> str:
+    """The whole post's Markdown quoted, naming its author and linking it (what Quote fills a reply with)."""
+    source = absolute_url("reading.permalink", post_id=post.id)
+    return quote_markdown(post.author.username, source, post.body_source, spoiler=post.marked_spoiler)
+
+
+def post_html(source: str) -> str:
+    """A post's HTML as saving it would store it (mentions of members who exist linked)."""
+    return render_body(source).html
 
 
 def post_url(post: Post) -> str:
@@ -95,6 +113,8 @@ def edit(post_id: int):
         template = "posts/_edit_form.html" if is_htmx() else "posts/edit.html"
         return render_template(template, post=post, form=form, inline=is_htmx())
     form = edit_form_for(post)
+    if wants_preview():
+        return preview_response(form, form.body, post_html, "posts/edit.html", post=post, inline=False)
     if not form.validate_on_submit():
         return form_again("posts/edit.html", "posts/_edit_form.html", post=post, form=form, inline=is_htmx())
     revision = post.edit(current_user, form.body.data, form.data.get("title"))
@@ -104,7 +124,7 @@ def edit(post_id: int):
         post_url(post),
         "Post updated." if revision else "Nothing changed.",
         post=post,
-        votes=Vote.values_by_post(current_user, [post.id]),
+        votes=ViewerState.load(current_user, [post.id]),
         title_changed=revision is not None and revision.title not in (None, post.thread.title),
     )
 
@@ -117,7 +137,7 @@ def delete(post_id: int):
         abort(403, "Only the author can delete a post.")
     post.delete()
     db.session.commit()
-    votes = Vote.values_by_post(current_user, [post.id])
+    votes = ViewerState.load(current_user, [post.id])
     return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
 
 

@@ -105,17 +105,38 @@ class Reading:
     sort: str
     tree: ReplyTree
     page: ReplyPage
-    folds: dict[int, int] = field(default_factory=dict)  # reply id → replies shown under it (its <details>)
+    folds: dict[int, int] = field(default_factory=dict)  # reply id → replies under it, shown or not (its <details>)
     continued: dict[int, int] = field(default_factory=dict)  # reply id → replies under it left to its focused view
     newest_id: int = 0  # the newest post the page knew of: where "new replies" start
+    replying_to: dict[int, "ReplyingTo"] = field(default_factory=dict)  # post id → whom it answers, where not plain
+
+
+@dataclass(frozen=True)
+class ReplyingTo:
+    """Whom a reply answers, said on a reply whose parent is not just above it (an earlier sibling's replies lie
+    between them) or not on the page at all (the root of a focused branch). A value of the post's HTML: hashable,
+    part of its key in board/post_html.py."""
+
+    parent_id: int
+    name: str | None  # the parent's author; None when the parent is hidden or deleted (its author is not shown)
+    on_page: bool  # the parent is on this page: link to its anchor, else to its permalink
+
+    @classmethod
+    def of(cls, parent, on_page: bool) -> "ReplyingTo":
+        """parent: a Post, or a page row (models.Post.page_columns: its author's name as author_username)."""
+        if parent.hidden or parent.deleted:
+            return cls(parent.id, None, on_page)
+        name = parent.author_username if hasattr(parent, "author_username") else parent.author.username
+        return cls(parent.id, name, on_page)
 
 
 def per_page() -> int:
     return current_app.config.get("TOP_REPLIES_PER_PAGE", TOP_REPLIES_PER_PAGE)
 
 
-def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = True) -> Reading | None:
-    """posts: a root (opening post or focused reply) then all its descendants, in path order. None: no such page.
+def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = True, parent=None) -> Reading | None:
+    """posts: a root (opening post or focused reply) then all its descendants, in path order; parent: the root's
+    parent (with its author), if the root is a reply. None: no such page.
 
     The focused view's reading of a branch it loaded whole; a thread page reads only its page (read_page)."""
     root, replies = posts[0], sort_siblings(posts[1:], sort)
@@ -134,7 +155,10 @@ def read(posts, sort: str = DEFAULT_REPLY_SORT, page: int = 1, paginate: bool = 
             continued[ancestor_id(post, cut_depth)] += 1
             continue
         shown.append(post)
-    return reading_of(root, sort, shown, ReplyPage(page, pages), dict(continued), max(post.id for post in posts))
+    reading = reading_of(root, sort, shown, ReplyPage(page, pages), dict(continued), max(post.id for post in posts))
+    if parent is not None and root.depth > 1:
+        reading.replying_to[root.id] = ReplyingTo.of(parent, on_page=False)
+    return reading
 
 
 def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading | None:
@@ -206,15 +230,22 @@ def path_prefix(path, length: int):
 
 
 def reading_of(root, sort: str, shown: list, page: ReplyPage, continued: dict, newest_id: int) -> Reading:
-    """The Reading of the replies shown under root (siblings in order, parents first): folds counted here, children
-    before parents (every ancestor of a shown reply below the root is shown), each reply's count added to its
-    parent's."""
-    top_depth, folds = root.depth + 1, defaultdict(int)
+    """The Reading of the replies shown under root (siblings in order, parents first): folds counted here (the
+    replies shown under each reply, and those behind a "continue this thread" below it) in one pass from the last,
+    children before parents (every ancestor of a shown reply below the root is shown), each reply's count added to
+    its parent's; and whom each reply answers where its parent is not the post just above it. No SELECT: every
+    parent is on the page."""
+    top_depth, folds, replying_to = root.depth + 1, defaultdict(int), {}
     for post in reversed(shown):
         if post.depth > top_depth:
-            folds[post.parent_id] += folds.get(post.id, 0) + 1
+            folds[post.parent_id] += folds.get(post.id, 0) + 1 + continued.get(post.id, 0)
+    by_id, previous = {root.id: root}, root
+    for post in shown:
+        if post.depth > 1 and post.parent_id != previous.id and post.parent_id in by_id:
+            replying_to[post.id] = ReplyingTo.of(by_id[post.parent_id], on_page=True)
+        by_id[post.id], previous = post, post
     return Reading(root=root, sort=sort, tree=reply_tree(shown, base_depth=root.depth), page=page, folds=dict(folds),
-                   continued=continued, newest_id=newest_id)
+                   continued=continued, newest_id=newest_id, replying_to=replying_to)
 
 
 def reply_url(post: Post, **values) -> str:

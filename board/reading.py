@@ -1,6 +1,6 @@
 """Reading long threads: a focused branch ("continue this thread"), reply permalinks, the new-replies check."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import aliased
 
 from .extensions import db
@@ -17,18 +17,21 @@ bp = Blueprint("reading", __name__)
 @bp.get("/threads/<int:thread_id>/posts/<int:post_id>")
 @shared_page(tags=thread_tags)
 def focus(thread_id: int, post_id: int):
-    """One reply and everything under it, as the root of the page: the same walk, one SELECT for the branch."""
+    """One reply and everything under it, as the root of the page: the same walk, one SELECT for the branch and
+    the reply it answers (for its "replying to")."""
     thread = get_thread_or_404(thread_id)
     focused = aliased(Post)
-    focused_path = select(focused.path).where(focused.id == post_id, focused.thread_id == thread.id).scalar_subquery()
-    branch = Post.path.startswith(focused_path)
-    rows = plain_rows(db.session.execute(Post.tree_rows(thread.id).where(branch)))
+    where_focused = (focused.id == post_id, focused.thread_id == thread.id)
+    branch = Post.path.startswith(select(focused.path).where(*where_focused).scalar_subquery())
+    its_parent = Post.id == select(focused.parent_id).where(*where_focused).scalar_subquery()
+    rows = plain_rows(db.session.execute(Post.tree_rows(thread.id).where(or_(branch, its_parent))))
+    parent = rows.pop(0) if rows and rows[0].id != post_id else None  # a parent's path sorts before its reply's
     if not rows:
         abort(404)
     if rows[0].parent_id is None:
         return redirect(url_for("threads.show", thread_id=thread.id), 302)
     posts = [Post.from_row(rows[0], thread), *rows[1:]]
-    return render_reading("threads/focus.html", thread, read(posts, reply_sort(), paginate=False))
+    return render_reading("threads/focus.html", thread, read(posts, reply_sort(), paginate=False, parent=parent))
 
 
 @bp.get("/posts/<int:post_id>")

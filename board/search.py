@@ -209,7 +209,7 @@ class Hit:
 
     @property
     def snippet_withheld(self) -> bool:
-        """Spoilers could be anywhere in the post (a thread or post marked as spoilers): no snippet at all."""
+        """Spoilers could be anywhere in the post (marked a spoiler, or opening a thread marked so): no snippet."""
         return withholds_excerpt(self.thread, self.post)
 
 

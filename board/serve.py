@@ -25,6 +25,10 @@ Two things granian 2.8's own command line gets wrong for us, both fixed here thr
   and the main thread, asleep on an Event with no timeout, never wakes to run the handler. Here the main thread
   wakes every POLL seconds, and the handler only sets flags (it may run while the main thread holds the Event's
   lock, so taking that lock there could deadlock).
+
+With --mail-worker (as `make run` serves) the main process also starts `flask mail-worker` (board/mail.py) beside
+the workers, in the same process group: a stop signal to the group reaches it too, it stops when the main process
+is gone, and the main process stops it (SIGKILL after MAIL_WORKER_STOP seconds) whenever it stops itself.
 """
 import argparse
 import errno
@@ -34,6 +38,7 @@ import logging
 import os
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
 import threading
@@ -49,6 +54,7 @@ BACKLOG = 1024  # granian's default
 # A worker asked to stop gets this long to finish its requests before it is killed: stopping always ends
 # within about this long (systemd's default stop timeout is 90 s; we promise well under 10 s).
 KILL_TIMEOUT = 5
+MAIL_WORKER_STOP = 3  # seconds the mail worker gets to finish a message when the board stops (then it is killed)
 POLL = 0.2  # seconds: how soon the main process notices a stop signal that reached another of its threads
 ALL_ADDRESSES = ("0.0.0.0", "::", "")  # serving on every address: no one name to give the board's links
 # How long a worker thread may run Python before a waiting thread gets the GIL (Python's default: 5 ms). A request
@@ -210,6 +216,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--threads", type=int, default=8, help="threads per worker running requests")
+    parser.add_argument("--mail-worker", action="store_true", help="also deliver the outbox (flask mail-worker)")
     return parser.parse_args(argv)
 
 
@@ -235,8 +242,29 @@ def main(argv: list[str] | None = None) -> int:
         log_access=False,
     )
     granian_logger.addFilter(not_the_threads_warning)  # after granian configured its logging, before it warns
-    server.serve()
+    mail_worker = start_mail_worker() if options.mail_worker else None
+    try:
+        server.serve()
+    finally:
+        if mail_worker is not None:
+            stop_mail_worker(mail_worker)
     return 0
+
+
+def start_mail_worker() -> subprocess.Popen:
+    """`flask mail-worker`, told to stop when this process is gone (killed outright, it cannot stop its worker)."""
+    command = [sys.executable, "-m", "flask", "--app", "board", "mail-worker", "--parent", str(os.getpid())]
+    return subprocess.Popen(command)
+
+
+def stop_mail_worker(worker: subprocess.Popen) -> None:
+    if worker.poll() is None:
+        worker.terminate()
+        try:
+            worker.wait(MAIL_WORKER_STOP)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
 
 
 if __name__ == "__main__":

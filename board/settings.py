@@ -27,7 +27,18 @@ DEFAULTS = {
     "THREADS_PER_PAGE": 30,
     "TOP_REPLIES_PER_PAGE": 50,  # a thread page holds this many top-level replies, with all their replies
     "NEW_REPLIES_POLL_SECONDS": 20,  # how often an open thread page asks whether new replies came in
-    "PASSWORD_HASH_METHOD": None,  # None: Werkzeug's default (scrypt)
+    "PASSWORD_HASH_METHOD": None,
+    # Outgoing mail (board/mail.py), delivered by `flask mail-worker` (make run starts it). No MAIL_SERVER: each
+    # message is written to MAIL_OUTBOX_DIR (None: instance/outbox/) as an .eml file instead.
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 587,
+    "MAIL_USE_TLS": True,  # STARTTLS on MAIL_PORT (587, "submission"); or MAIL_USE_SSL with port 465
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": None,  # None: "Reelboard <noreply@BASE_URL's host>"
+    "MAIL_TIMEOUT": 10,  # seconds the worker waits on the mail server before trying again later
+    "MAIL_OUTBOX_DIR": None,  # None: Werkzeug's default (scrypt)
     # A post at its 100,000-character limit is ~0.1-1.2 MB as form data (each non-ASCII character is 6-12 bytes
     # percent-encoded): 4 MiB lets even one over the limit reach the form, which says so and keeps the text.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
@@ -62,6 +73,16 @@ def load(app, test_config: dict | None) -> None:
     app.config["BASE_URL"] = app.config["BASE_URL"] or app.config["SERVE_URL"]
     if app.config["BASE_URL"]:
         pin_host(app, app.config["BASE_URL"])
+    app.config["MAIL_FROM"] = app.config["MAIL_FROM"] or f"Reelboard <noreply@{mail_domain(app.config['BASE_URL'])}>"
+    app.config["MAIL_DEFAULT_SENDER"] = app.config["MAIL_FROM"]
+    if app.config["MAIL_USE_SSL"]:
+        app.config["MAIL_USE_TLS"] = False  # SSL from the first byte, or STARTTLS: never both (Flask-Mailman refuses)
+
+
+def mail_domain(base_url: str | None) -> str:
+    """The board's host name for its sender address; "localhost" for a board on an IP address or none."""
+    host = urlsplit(base_url).hostname if base_url else None
+    return host if host and not host.replace(".", "").isdigit() and ":" not in host else "localhost"
 
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")

@@ -3,7 +3,9 @@
 Lists, ``<title>``, meta and link-preview tags and feeds can't hold reveal-on-demand markup, so they
 ask here. Post text comes from ``Post.plain_text`` (spoilers already read "[spoiler]"); an excerpt is
 withheld entirely — not blurred, which still leaks to feed readers, screen readers and scrapers — when
-the thread is marked "contains spoilers" or moderators marked the post a spoiler.
+moderators marked the post a spoiler, or when it is the opening post of a thread marked "contains spoilers".
+That flag is the thread author's word about their own post: a reply in such a thread is excerpted from its own
+spoiler-safe text (its ||…|| and ```spoiler blocks already read "[spoiler]"), which never holds the opening post's.
 """
 import re
 
@@ -33,8 +35,8 @@ def title_html(title: str) -> Markup:
 
 
 def withholds_excerpt(thread, post) -> bool:
-    """Spoilers could be anywhere in the post: the thread is marked "contains spoilers", or the post is."""
-    return thread.has_spoilers or post.marked_spoiler
+    """Spoilers could be anywhere in the post: moderators marked it, or it opens a thread marked "contains spoilers"."""
+    return post.marked_spoiler or (thread.has_spoilers and post.is_opening)
 
 
 def public_excerpt(thread, post, length: int | None = None) -> str | None:

@@ -7,9 +7,11 @@ from sqlalchemy import Integer, bindparam
 
 from .extensions import db
 from .forms import PinForm, ReplyForm, ThreadForm
-from .models import TOP_PERIODS, Film, Post, Thread, Vote, utcnow
+from .models import TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
+from .posts import post_html
+from .previews import preview_response, wants_preview
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
 
 bp = Blueprint("threads", __name__)
@@ -50,14 +52,14 @@ def reply_sort() -> str:
 
 
 def render_reading(template: str, thread: Thread, reading, **context):
-    """A page of a thread (or a focused branch of it) with the viewer's votes on what it shows."""
+    """A page of a thread (or a focused branch of it) with the viewer's votes and choices on what it shows."""
     shown = [reading.root.id, *(post.id for post, _ in reading.tree.items)]
     return render_template(
         template,
         thread=thread,
         opening=reading.root,
         reading=reading,
-        votes=Vote.values_by_post(current_user, shown),
+        votes=ViewerState.load(current_user, shown, thread.id),  # votes, saved posts, blocks, follow: one SELECT
         # Forms (and their CSRF tokens) only for members: a visitor's page is one copy shared by every visitor.
         reply_form=ReplyForm() if current_user.is_authenticated else None,
         pin_form=PinForm() if current_user.can_moderate() else None,
@@ -69,6 +71,8 @@ def render_reading(template: str, thread: Thread, reading, **context):
 @login_required
 def new():
     form = ThreadForm()
+    if wants_preview():
+        return preview_response(form, form.body, post_html, "threads/new.html")
     if form.validate_on_submit():
         film = Film.find_or_create(form.film_title.data, form.film_year.data)
         thread = Thread.start(current_user, film, form.title.data, form.body.data, form.has_spoilers.data)

@@ -7,8 +7,12 @@ first takes its turn here: the threads of one process queue on a lock of their o
 queues on an flock() of a lock file beside the database, which the kernel hands on at release (and frees when
 a process dies). When a writer has its turn it begins with BEGIN IMMEDIATE, which then finds the lock free;
 SQLite's busy timeout stays as the backstop for writers outside the board (the sqlite3 shell, another program).
+While a writer has its turn its process collects no garbage: a collection, in whichever thread allocates past the
+threshold, holds the GIL (and so the writer, and every writer waiting for the lock) for up to milliseconds; the
+collection the allocations call for runs once the writer has let go.
 """
 import fcntl
+import gc
 import logging
 import os
 import sqlite3
@@ -58,10 +62,14 @@ class WriterQueue:
             self._threads.release()
             raise
         self._holder = threading.get_ident()
+        self._collecting = gc.isenabled()
+        gc.disable()
         return True
 
     def end_turn(self) -> None:
         self._holder = None
+        if self._collecting:
+            gc.enable()
         try:
             if self._descriptor is not None:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)

@@ -59,7 +59,8 @@ def make_test_app(database_url: str, **overrides):
     board_id = uuid.uuid4().hex
     config = {"SECRET_KEY": "test secret", "TESTING": True, "DATABASE_URL": database_url,
               "PASSWORD_HASH_METHOD": FAST_PASSWORD_HASH,
-              "PAGE_CACHE_DIR": os.path.join(CACHE_ROOT.name, board_id), "CACHE_KEY_PREFIX": f"reelboard-test:{board_id}:"}
+              "PAGE_CACHE_DIR": os.path.join(CACHE_ROOT.name, board_id), "CACHE_KEY_PREFIX": f"reelboard-test:{board_id}:",
+              "MAIL_OUTBOX_DIR": os.path.join(CACHE_ROOT.name, board_id, "outbox")}
     app = create_app(config | overrides)
     app.test_client_class = BoardClient
     return app
@@ -109,6 +110,17 @@ def app_factory(database_url):
     for app in made:
         reset_database(app, create_tables=False)
         dispose(app)
+
+
+@pytest.fixture
+def mailbox(app):
+    """A real SMTP server the board's mail goes to (tests/mailbox.py); `deliver_all(app)` runs the mail worker."""
+    from .mailbox import point_at, start_mailbox
+
+    mailbox, controller = start_mailbox()
+    point_at(app, mailbox)
+    yield mailbox
+    controller.stop()
 
 
 @pytest.fixture

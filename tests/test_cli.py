@@ -249,3 +249,14 @@ def test_remove_demo_leaves_a_board_that_never_had_the_demo_alone(app, runner):
     result = runner.invoke(args=["remove-demo", "--yes"])
     assert result.exit_code == 0 and "There is no demo board in this database; nothing was removed." in result.output
     assert counts(app) == before
+
+
+def test_every_revision_id_fits_alembic_versions_column():
+    """alembic_version.version_num is a VARCHAR(32): a longer id migrates on SQLite and fails on PostgreSQL."""
+    from alembic.script import ScriptDirectory
+
+    from board import MIGRATIONS
+
+    scripts = ScriptDirectory(str(MIGRATIONS))
+    too_long = [revision.revision for revision in scripts.walk_revisions() if len(revision.revision) > 32]
+    assert too_long == []

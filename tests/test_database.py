@@ -258,6 +258,15 @@ def blocked_in(native_id: int) -> str | None:
     return calls.get(int(number)) if number.isdigit() else None
 
 
+def voter_and_thread(app, title: str):
+    """A logged-in voter's client, and another member's thread to vote on."""
+    author, voter = make_user(app, "author"), make_user(app, "voter")
+    thread = make_thread(app, author, title)
+    client = app.test_client()
+    client.log_in(voter)
+    return client, thread
+
+
 @sqlite_only
 def test_a_waiting_writer_waits_in_the_queue_not_asleep_in_sqlites_busy_handler(app, database_url):
     """Another process is writing: a vote waits blocked on the queue (woken at release), then is stored once."""
@@ -265,10 +274,7 @@ def test_a_waiting_writer_waits_in_the_queue_not_asleep_in_sqlites_busy_handler(
     import sys
 
     path = database_url.removeprefix("sqlite:///")
-    author, voter = make_user(app, "author"), make_user(app, "voter")
-    thread = make_thread(app, author, "Sans Soleil")
-    client = app.test_client()
-    client.log_in(voter)
+    client, thread = voter_and_thread(app, "Sans Soleil")
     token = client.csrf_token()
     with subprocess.Popen([sys.executable, "-c", HOLD_THE_LOCK, path, writer_lock_path(path)],
                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) as other:
@@ -339,3 +345,29 @@ def test_a_board_whose_lock_file_cannot_be_opened_still_reads_and_writes(app_fac
     assert "no writer queue across processes" in caplog.text
     with app.app_context():
         assert db.session.get(Post, thread.opening_post.id).score == 1
+
+
+@sqlite_only
+def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url):
+    """A collection inside a write would hold up every writer waiting for the lock: it waits until the turn ends."""
+    import gc
+
+    path = database_url.removeprefix("sqlite:///")
+    client, thread = voter_and_thread(app, "Close-Up")
+    collections = []
+
+    def note(phase, _info):
+        if phase == "start":
+            collections.append(writer_queue_is_free(path))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(note)
+    gc.set_threshold(1)  # a collection at almost every allocation: any allowed inside the write would show
+    try:
+        assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    finally:
+        gc.set_threshold(*threshold)
+        gc.callbacks.remove(note)
+    assert True in collections  # the request collected garbage, outside the writes
+    assert False not in collections  # never while a writer had the turn
+    assert gc.isenabled()

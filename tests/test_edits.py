@@ -61,7 +61,8 @@ def test_edit_form_opens_in_place_with_htmx_and_as_a_page_without(app, client, c
     assert f'href="/posts/{reply_id}" data-cancel-reply>Cancel</a>' in fragment
     page = client.get(f"/posts/{reply_id}/edit").get_data(as_text=True)
     assert "<html" in page and "Edit your post" in page and "A first reply</textarea>" in page
-    assert "hx-post" not in page.split("<main", 1)[1]  # the page's form is a plain form
+    form_tag = page.split('<form class="edit-form', 1)[1].split(">", 1)[0]
+    assert "hx-post" not in form_tag  # the page's form is a plain form (only its Preview button swaps in place)
     assert f'action="/posts/{reply_id}/edit"' in page
 
 
@@ -472,6 +473,13 @@ EDIT_MATRIX = {
     "edit": ("/posts/{reply}/edit", "POST", {"body": EDITED}, None, reply_body, {
         "anonymous": (LOGIN, UNCHANGED), "member": (403, UNCHANGED), "author": (DONE, EDITED),
         "banned author": (403, UNCHANGED), "moderator": (DONE, EDITED), "admin": (DONE, EDITED)}),
+    # A preview (board/previews.py) is asked like an edit and changes nothing.
+    "preview edit": ("/posts/{reply}/edit", "POST", {"body": EDITED, "preview": "edit-body"}, None, reply_body, {
+        "anonymous": (LOGIN, UNCHANGED), "member": (403, UNCHANGED), "author": (200, UNCHANGED),
+        "banned author": (403, UNCHANGED), "moderator": (200, UNCHANGED), "admin": (200, UNCHANGED)}),
+    "quote form": ("/posts/{reply}/reply?quote=1", "GET", None, None, reply_body, {
+        "anonymous": (LOGIN, UNCHANGED), "member": (200, UNCHANGED), "author": (200, UNCHANGED),
+        "banned author": (LOGIN, UNCHANGED), "moderator": (200, UNCHANGED), "admin": (200, UNCHANGED)}),
     "delete": ("/posts/{reply}/delete", "POST", {}, None, reply_deleted, {
         "anonymous": (LOGIN, False), "member": (403, False), "author": (DONE, True),
         "banned author": (403, False), "moderator": (403, False), "admin": (403, False)}),

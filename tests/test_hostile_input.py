@@ -348,6 +348,24 @@ def place_bio(app, people, count_queries, source):
     return response, [] if refused(response) else [("visitor", f"/u/{name}"), ("bio_writer", f"/u/{name}")], [], False
 
 
+def _preview(app, people, count_queries, source, htmx: bool):
+    """A preview stores nothing: only its own answer (the panel, or the reply page again) is checked."""
+    thread = make_thread(app, people["users"]["moderator"])
+    url = f"/posts/{thread.opening_post.id}/reply"
+    data = {"body": source, "preview": f"reply-body-{thread.opening_post.id}"}
+    response = within_budget(count_queries, source, lambda: people["writer"].submit(url, data, htmx=htmx))
+    assert response.status_code in (200, 400, 413, 422), response.status_code
+    return response, [], [], False
+
+
+def place_preview_by_htmx(app, people, count_queries, source):
+    return _preview(app, people, count_queries, source, htmx=True)
+
+
+def place_preview_by_form(app, people, count_queries, source):
+    return _preview(app, people, count_queries, source, htmx=False)
+
+
 def _fresh_reply(app, people) -> Post:
     thread = make_thread(app, people["users"]["writer"])
     return make_reply(app, thread.opening_post, people["users"]["writer"])
@@ -411,7 +429,8 @@ def send(app, people, count_queries, place, source) -> list:
 # Every entry goes in alone through each Markdown place (one of the place's shared pages checked each time, in
 # turn); the short fields take every entry that fits them, several entries (each its own request) per case,
 # with the shared pages checked once after them.
-MARKDOWN_PLACES = [place_thread_body, place_reply_by_htmx, place_reply_by_form, place_bio]
+MARKDOWN_PLACES = [place_thread_body, place_reply_by_htmx, place_reply_by_form, place_bio, place_preview_by_htmx,
+                   place_preview_by_form]
 SHORT_PLACES = [place_thread_title, place_film_title, place_hide_reason, place_ban_reason, place_report_details,
                 place_resolve_reason, place_search]
 SHORT = 300  # the longest short field takes 500; the DOS shapes go through the Markdown places

@@ -8,7 +8,7 @@ from board.spoilers import WITHHELD_NOTICE
 
 from .factories import fetch, make_reply, make_thread, make_user
 
-PROFILE_BUDGET = {"anonymous": 4, "member": 5}  # member, page count, page of items, karma (+ session user)
+PROFILE_BUDGET = {"anonymous": 4, "member": 6}  # member, page count, page of items, karma (+ session user, whether they block this member)
 
 
 @pytest.fixture
@@ -55,6 +55,50 @@ def test_profile_shows_joined_karma_threads_and_links_replies_to_their_post(app,
 def test_unknown_member_is_a_404_and_a_bad_tab_a_400(client, critic):
     assert client.get("/u/nobody").status_code == 404
     assert client.get("/u/critic?tab=votes").status_code == 400
+
+
+def tab_shown(page: str) -> str:
+    return page.split('aria-current="page">', 1)[1].split("<", 1)[0]
+
+
+def test_a_profile_opens_on_what_the_member_has(app, client, critic):
+    listener = make_user(app, "listener")
+    make_reply(app, critic["essay"].opening_post, listener, "I only ever reply.")
+    make_user(app, "lurker")
+    replies_only = main_of(client.get("/u/listener").get_data(as_text=True))
+    assert tab_shown(replies_only) == "Replies" and "I only ever reply." in replies_only
+    assert "No threads yet." not in replies_only and "listener’s replies" in replies_only
+    assert tab_shown(main_of(client.get("/u/critic").get_data(as_text=True))) == "Threads"  # both: threads first
+    assert tab_shown(main_of(client.get("/u/lurker").get_data(as_text=True))) == "Threads"  # neither
+    chosen = main_of(client.get("/u/listener?tab=threads").get_data(as_text=True))  # a chosen tab is kept
+    assert tab_shown(chosen) == "Threads" and "No threads yet." in chosen
+
+
+def test_a_profile_opens_on_replies_when_the_viewer_may_see_none_of_the_threads(app, client, critic):
+    listener = make_user(app, "listener")
+    thread = make_thread(app, listener, "Removed soon")
+    make_reply(app, critic["essay"].opening_post, listener, "A visible reply.")
+    moderator = make_user(app, "moddy", role=Role.MODERATOR)
+    with app.app_context():
+        db.session.get(Post, thread.opening_post.id).hide(db.session.get(User, moderator.id), None)
+        db.session.commit()
+    assert tab_shown(main_of(client.get("/u/listener").get_data(as_text=True))) == "Replies"
+    client.log_in(moderator)  # moderators see the hidden thread
+    assert tab_shown(main_of(client.get("/u/listener").get_data(as_text=True))) == "Threads"
+
+
+def test_the_headers_name_links_to_your_profile_with_account_settings_one_click_away(app, client, critic):
+    client.log_in(critic["critic"])
+    front = client.get("/").get_data(as_text=True)
+    header = front[front.index('<nav class="site-nav"'):front.index("</nav>")]
+    assert '<a href="/u/Critic" title="Your profile and account settings">Critic</a>' in header
+    assert "/account/password" not in header
+    own = main_of(client.get("/u/Critic").get_data(as_text=True))
+    assert '<nav class="profile-account" aria-label="Account settings">' in own
+    assert '<a class="action" href="/account/password">Change password</a>' in own
+    assert client.get("/account/password").status_code == 200
+    assert "/account/password" not in main_of(client.get("/u/fan").get_data(as_text=True))  # not on someone else's
+    assert "/account/password" not in main_of(app.test_client().get("/u/Critic").get_data(as_text=True))  # a visitor's
 
 
 def test_author_names_link_to_profiles(app, client, critic):
@@ -115,11 +159,12 @@ def test_profile_excerpts_never_show_spoilers(app, client):
         db.session.get(Post, marked.id).marked_spoiler = True
         db.session.commit()
     pages = client.get("/u/spoiler_fan").get_data(as_text=True) + client.get("/u/spoiler_fan?tab=replies").get_data(as_text=True)
-    for secret in ("she walks into the sea", "the twist itself", "Nothing hidden here",
-                   "A plain sentence in a spoiler thread", "Marked as spoiler by moderators"):
+    for secret in ("she walks into the sea", "the twist itself", "Nothing hidden here", "Marked as spoiler by moderators"):
         assert secret not in pages
     assert "The ending: [spoiler]." in pages and "Reply with [spoiler]." in pages
-    assert pages.count(f'<p class="profile-item__excerpt is-withheld">{WITHHELD_NOTICE}</p>') == 3
+    # The spoiler thread's opening post is withheld; a reply in it shows its own spoiler-safe text.
+    assert '<p class="profile-item__excerpt">A plain sentence in a spoiler thread</p>' in pages
+    assert pages.count(f'<p class="profile-item__excerpt is-withheld">{WITHHELD_NOTICE}</p>') == 2
 
 
 def test_profile_titles_never_show_spoilers(app, client):
@@ -161,6 +206,27 @@ def test_profile_runs_the_same_statements_for_3_and_40_items(app, client, count_
             assert response.get_data(as_text=True).count('<li class="profile-item">') == total
             counts.append(counter.count)
     assert counts == [PROFILE_BUDGET[viewer]] * 4
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "member"])
+def test_a_profile_opened_on_replies_runs_the_same_statements_for_3_and_40(app, client, count_queries, viewer, monkeypatch):
+    monkeypatch.setattr("board.members.PROFILE_PER_PAGE", 50)
+    member, author = make_user(app, "replier"), make_user(app)
+    if viewer == "member":
+        client.log_in(make_user(app))
+    counts = []
+    for total in (3, 40):
+        with app.app_context():
+            thread = Thread.start(db.session.get(User, author.id), Film.find_or_create("Playtime", 1967), "T", "B", False)
+            have = db.session.scalar(db.select(db.func.count(Post.id)).where(Post.author_id == member.id))
+            for number in range(have, total):
+                thread.opening_post.add_reply(db.session.get(User, member.id), f"Reply {number}")
+            db.session.commit()
+        with count_queries() as counter:
+            response = client.get("/u/replier")
+        assert response.get_data(as_text=True).count('<li class="profile-item">') == total
+        counts.append(counter.count)
+    assert counts == [PROFILE_BUDGET[viewer] + 2] * 2  # + the replies' page and count, after the empty threads'
 
 
 # The bio ---------------------------------------------------------------------------------------------------------------

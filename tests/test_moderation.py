@@ -2,9 +2,10 @@
 import pytest
 
 from board.extensions import db
-from board.models import ModAction, Post, Role, Thread, User, utcnow
+from board.mail import OutgoingMail
+from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
 
-from .factories import fetch, make_reply, make_thread, make_user
+from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
 
 @pytest.fixture
@@ -198,6 +199,11 @@ def thread_count(app, board):
         return db.session.scalar(db.select(db.func.count(Thread.id)))
 
 
+def mail_queued(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count(OutgoingMail.id)))
+
+
 def target_banned(app, board):
     return fetch(app, User, board["target"].id).is_banned()
 
@@ -223,6 +229,23 @@ def ban_target(app, board):
         db.session.commit()
 
 
+def mutes(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(ThreadSubscription).where(
+            ThreadSubscription.thread_id == board["thread"].id, ThreadSubscription.level == "mute"))
+
+
+def blocks_of_target(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Block).where(Block.blocked_id == board["target"].id))
+
+
+def bookmarks(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
+
+
+MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
 
@@ -253,10 +276,29 @@ MATRIX = {
     "reply": ("/posts/{opening}/reply", {"body": "Matrix reply"}, None, post_count,
               {"anonymous": (303, 3), "member": (303, 4), "author": (303, 4), "banned": (403, 3), "moderator": (303, 4),
                "admin": (303, 4)}),
+    # Previews (board/previews.py): a member's POST with CSRF, answered 200 (the page or the panel); nothing stored.
+    "preview reply": ("/posts/{opening}/reply", {"body": "Matrix reply", "preview": "reply-body"}, None, post_count,
+                      {"anonymous": (303, 3), "member": (200, 3), "author": (200, 3), "banned": (403, 3),
+                       "moderator": (200, 3), "admin": (200, 3)}),
+    "preview new thread": ("/threads/new", {"body": "B", "preview": "body"}, None, thread_count,
+                           {"anonymous": (303, 1), "member": (200, 1), "author": (200, 1), "banned": (403, 1),
+                            "moderator": (200, 1), "admin": (200, 1)}),
     "new thread": ("/threads/new", {"title": "T", "film_title": "F", "body": "B"}, None, thread_count,
                    {"anonymous": (303, 1), "member": (303, 2), "author": (303, 2), "banned": (403, 1), "moderator": (303, 2),
                     "admin": (303, 2)}),
+    # A member's own choices (board/following.py): every member may, for themselves; a banned member may not.
+    "mute thread": ("/threads/{thread}/follow", {"level": "mute"}, None, mutes, expect(MEMBERS, 0, 1)),
+    "block": ("/members/{target_name}/block", {"block": "1"}, None, blocks_of_target, expect(MEMBERS, 0, 1)),
+    "bookmark": ("/posts/{opening}/bookmark", {"saved": "1"}, None, bookmarks, expect(MEMBERS, 0, 1)),
+    # Members only, their own address (the password is the acting member's): a confirmation link is queued.
+    "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
+                     expect(MEMBERS, 0, 1)),
+    # Anyone may ask; a banned member's session ends first (403), as for every action.
+    "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
+                        {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
+PLAIN_FORMS = {"new thread", "email change", "forgot password"}  # forms on their own pages: a 303 with htmx too
+TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
 
@@ -267,16 +309,19 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     if setup:
         setup(app, board)
     token = act_as(app, client, board, role)
-    url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id)
+    url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
+                     target_name=board["target"].username)
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]
     if htmx and status == 303:
         status = 401 if role == "anonymous" else 200
-        if action == "new thread" and role != "anonymous":
-            status = 303  # starting a thread is a plain form on its own page
+        if action in PLAIN_FORMS and (role != "anonymous" or action in TO_THE_LOGIN_PAGE):
+            status = 303
     assert response.status_code == status, response.get_data(as_text=True)[:300]
-    if role == "anonymous":
+    if action in TO_THE_LOGIN_PAGE and status == 303:
+        assert response.headers["Location"] == "/login"
+    elif role == "anonymous":
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
     if role == "banned":
         assert "Your account is banned permanently. Reason: matrix" in response.get_data(as_text=True)

@@ -269,13 +269,16 @@ def test_public_log_lists_every_action_without_quoting_hidden_content(app, clien
     assert "Hot take with the ending in it." not in page and "twist" not in page
     assert f'<a href="/posts/{board["reply"].id}">a reply by member in “Release night”</a>' in page
     assert f'locked <a href="/threads/{board["thread"].id}">thread “Release night”</a>' in page
-    assert "banned member member" in page and "1 day — repeat spoilers" in page
+    assert 'banned <a href="/u/member">member member</a>' in page and "1 day — repeat spoilers" in page
+    name = board["moderator"].username
+    assert page.count(f'<td class="log__name"><a href="/u/{name}">{name}</a></td>') == 3  # names link to profiles
     table = page.split("<tbody>", 1)[1]
-    assert table.index("banned member") < table.index("locked <a") < table.index("hid <a")  # newest first
+    assert table.index("banned <a") < table.index("locked <a") < table.index("hid <a")  # newest first
     only_bans = other_client.get("/moderation/log?action=ban").get_data(as_text=True)
-    assert "banned member" in only_bans and "locked <a" not in only_bans
+    assert "banned <a" in only_bans and "locked <a" not in only_bans
     by_someone_else = other_client.get("/moderation/log?moderator=boss").get_data(as_text=True)
-    assert "No moderation actions match these filters." in by_someone_else
+    assert ('No moderation actions match these filters. <a href="/moderation/log">Show every action</a>.'
+            in by_someone_else)
     assert other_client.get("/moderation/log?action=explode").status_code == 400
 
 

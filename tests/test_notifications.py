@@ -144,14 +144,17 @@ def test_a_reply_past_max_depth_notifies_the_author_of_the_post_replied_to(app, 
 
 # The header badge and the inbox --------------------------------------------------------------------------------------
 
-def notify(app, recipient, actor, thread, body: str, count: int = 1) -> list[int]:
-    """`count` replies by `actor` to the opening post, each notifying `recipient`; their notification ids."""
+def notify(app, recipient, actor, thread, body: str, count: int = 1, topic: str | None = None) -> list[int]:
+    """`count` replies by `actor` to the opening post, each notifying `recipient`; their notification ids.
+
+    Each is its own inbox item unless a `topic` groups them."""
     ids = []
     with app.app_context():
         opening = db.session.get(Post, thread.opening_post.id)
         for number in range(count):
             reply = opening.add_reply(db.session.get(User, actor.id), f"{body} ({number})")
-            notification = Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply")
+            notification = Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply",
+                                        topic=topic or f"post:{reply.id}")
             db.session.add(notification)
             db.session.flush()
             ids.append(notification.id)
@@ -164,7 +167,7 @@ def test_the_header_shows_the_unread_count_to_members_only(app, client, board):
     assert "Inbox" not in header_of(client.get("/").get_data(as_text=True))
     client.log_in(board["author"])
     header = header_of(client.get("/").get_data(as_text=True))
-    assert re.search(r'<a id="inbox-link" class="inbox-link" href="/inbox" aria-label="Inbox, 3 unread">Inbox '
+    assert re.search(r'<a id="inbox-link" class="inbox-link" href="/inbox" aria-label="Inbox, 3 unread items"[^>]*>Inbox '
                      r'<span class="badge badge--count">3</span></a>', header)
     other = app.test_client()
     other.log_in(board["reader"])
@@ -208,14 +211,17 @@ def test_the_inbox_paginates_with_the_same_statements_for_3_and_40(app, client, 
 def test_notification_text_never_shows_spoilers(app, client, board):
     client.log_in(board["replier"])
     reply_through_the_form(client, board["thread"].opening_post.id, "The ending: ||secret words|| and then @author.")
-    spoiler_thread = make_thread(app, board["author"], "Aftersun ending", film=("Aftersun", 2022), has_spoilers=True)
-    reply_through_the_form(client, spoiler_thread.opening_post.id, "Plain words in a spoiler thread")
+    spoiler_thread = make_thread(app, board["author"], "Aftersun ending", body="The opening post's own ending",
+                                 film=("Aftersun", 2022), has_spoilers=True)
+    reply_through_the_form(client, spoiler_thread.opening_post.id, "Plain words in a spoiler thread, ||and a twist||")
     other = app.test_client()
     other.log_in(board["author"])
     page = other.get("/inbox").get_data(as_text=True)
-    assert "secret words" not in page
+    assert "secret words" not in page and "and a twist" not in page
     assert "The ending: [spoiler] and then @author." in page
-    assert "Plain words in a spoiler thread" not in page and WITHHELD_NOTICE in page
+    # The thread's "contains spoilers" flag is about its opening post: a reply is excerpted from its own safe text.
+    assert "Plain words in a spoiler thread, [spoiler]" in page and WITHHELD_NOTICE not in page
+    assert "The opening post's own ending" not in page
 
 
 def test_notification_text_never_shows_a_title_spoiler(app, client, board):
@@ -268,7 +274,7 @@ def test_mark_one_read_with_htmx_returns_the_item_and_the_badge_out_of_band(app,
     assert f'<li class="notification" id="notification-{first}" tabindex="-1" autofocus>' in body
     assert "Mark read" not in body
     assert re.search(r'<a id="inbox-link"[^>]*hx-swap-oob="true"[^>]*>Inbox.*badge--count">1</span>', body, re.S)
-    assert 'aria-label="Inbox, 1 unread"' in body
+    assert 'aria-label="Inbox, 1 unread item"' in body
     assert read_at(app, first) is not None
 
 

@@ -66,7 +66,8 @@ def test_reply_form_opens_in_place_with_htmx_and_as_a_page_without(app, client, 
     assert 'for="reply-body-' in fragment and "autofocus" in fragment
     page = client.get(f"/posts/{reply_id}/reply").get_data(as_text=True)
     assert "<html" in page and "Reply to replier" in page and "A first reply" in page
-    assert "hx-post" not in page.split("<main", 1)[1]  # the page's form is a plain form
+    form_tag = page.split('<form class="reply-form', 1)[1].split(">", 1)[0]
+    assert "hx-post" not in form_tag  # the page's form is a plain form (only its Preview button swaps in place)
 
 
 def test_the_thread_page_offers_reply_controls_that_work_without_js(app, client, conversation):

@@ -128,6 +128,11 @@ def test_stopping_make_run_at_any_moment_ends_every_process_within_10_seconds(bo
     assert not hung, "\n\n".join(hung)
 
 
+def server_of(process: subprocess.Popen) -> int:
+    """The board's main process: make's one child (its recipe execs the server)."""
+    return int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+
+
 def signal_thread(pid: int, tid: int, sig: signal.Signals) -> None:
     """tgkill(2): the signal to one thread of a process, as the kernel may deliver a signal sent to the process."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -146,7 +151,7 @@ def test_a_stop_signal_the_kernel_hands_to_another_thread_still_stops_the_board(
     process = make_run(port, board_env, log)
     try:
         wait_until_serving(process, port, log)
-        server = int(Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()[0])
+        server = server_of(process)
         watchers = sorted(int(tid) for tid in os.listdir(f"/proc/{server}/task") if int(tid) != server)
         assert watchers, "granian's main process runs a thread per worker"
         signal_thread(server, watchers[0], sig)
@@ -213,3 +218,80 @@ def test_a_worker_loads_the_board_with_a_short_gil_switch_interval(board_env):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert float(result.stdout.strip()) == 0.0005
+
+
+def mail_worker_of(server: int) -> int | None:
+    """The pid of the `flask mail-worker` the board's main process started, if it runs."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                arguments = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"mail-worker" in arguments and str(server).encode() in arguments:
+                return int(entry.name)
+    return None
+
+
+def board_with_a_queued_message(board_env, tmp_path) -> dict:
+    """The throwaway board's tables, one message in its outbox, and no mail server: messages become .eml files."""
+    from board import create_app
+    from board.extensions import db
+    from board.mail import send
+    from board.models import User
+
+    app = create_app({"SECRET_KEY": "x", "DATABASE_URL": board_env["BOARD_DATABASE_URL"], "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
+    with app.app_context():
+        db.create_all()
+        member = User.register("ada_l", "a long enough pw")
+        send("ada@example.com", "email_change_requested", member=member, new_address="new@example.org")
+        db.session.commit()
+        db.engine.dispose()
+    return dict(board_env, BOARD_MAIL_OUTBOX_DIR=str(tmp_path / "outbox"))
+
+
+def test_make_run_delivers_mail_beside_the_server_and_stops_it_with_the_board(board_env, tmp_path):
+    """No MAIL_SERVER: the queued message becomes a private .eml file; a stop ends the mail worker too, in time."""
+    env = board_with_a_queued_message(board_env, tmp_path)
+    port = free_port()
+    log = tmp_path / "mail.log"
+    process = make_run(port, env, log)
+    try:
+        wait_until_serving(process, port, log)
+        deadline = time.monotonic() + 30
+        while not list((tmp_path / "outbox").glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [message] = (tmp_path / "outbox").glob("*.eml")
+        assert oct(message.stat().st_mode & 0o777) == oct(0o600)
+        assert "To: ada@example.com" in message.read_text()
+        server = server_of(process)
+        assert mail_worker_of(server) is not None, output(log)
+        assert "Mail worker delivering to files in" in output(log)
+    finally:
+        took = stop(process)
+    assert took is not None, output(log)
+
+
+def test_the_mail_worker_stops_by_itself_when_the_board_is_killed_outright(board_env, tmp_path):
+    """SIGKILL to the main process (an OOM kill): nothing can stop the worker, so it notices and stops."""
+    port = free_port()
+    log = tmp_path / "killed.log"
+    process = make_run(port, board_env, log)
+    try:
+        wait_until_serving(process, port, log)
+        server = server_of(process)
+        deadline = time.monotonic() + 20
+        while (worker := mail_worker_of(server)) is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker is not None, output(log)
+        os.kill(server, signal.SIGKILL)
+        deadline = time.monotonic() + STOP_WITHIN
+        while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:
+            process.poll()  # reaps make (and so, through it, nothing else): the worker is init's child now
+            time.sleep(0.1)
+        status = Path(f"/proc/{worker}/stat").read_text().split()[2] if Path(f"/proc/{worker}").exists() else "gone"
+        assert status in ("gone", "Z"), f"the mail worker still runs ({status}):\n{output(log)}"
+    finally:
+        if group_alive(process.pid):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -321,12 +321,14 @@ def test_thread_feed_lists_posts_newest_first_spoiler_safe(app, client, spoiler_
     assert opening.findtext(f"{ATOM}summary").startswith(f"{VISIBLE} and the ending: [spoiler]. [spoiler]")
 
 
-def test_thread_feed_of_a_spoiler_thread_withholds_every_summary(app, client, marked_thread):
+def test_thread_feed_of_a_spoiler_thread_withholds_the_opening_summary_and_summarises_replies_safely(
+    app, client, marked_thread
+):
     make_reply(app, marked_thread.opening_post, make_user(app), REPLY_BODY)
     response = client.get(f"/threads/{marked_thread.id}/feed.atom")
     root = parse_feed(response)
-    assert_no_secret(response.get_data(as_text=True), "MARKED-THREAD-WORDS", REPLY_VISIBLE)
-    assert [entry.findtext(f"{ATOM}summary") for entry in entries(root)] == [WITHHELD + "."] * 2
+    assert_no_secret(response.get_data(as_text=True), "MARKED-THREAD-WORDS")
+    assert [entry.findtext(f"{ATOM}summary") for entry in entries(root)] == [f"{REPLY_VISIBLE} [spoiler]", WITHHELD + "."]
 
 
 def test_thread_feed_leaves_out_hidden_and_deleted_replies_and_withholds_marked_ones(app, client, author):
@@ -439,3 +441,61 @@ def test_cross_check_title_spoilers_never_reach_search_notifications_or_profile_
     pages = cross_check_pages(app, client, other_client, author, spoiler_thread)
     leaking = [name for name, page in pages.items() if TITLE_SECRET in page]
     assert leaking == []
+
+
+# A thread marked "contains spoilers": the flag is about its opening post --------------------------------
+# Its replies are excerpted from their own spoiler-safe text everywhere off the page; the opening post never is.
+
+
+def marked_thread_pages(app, client, other_client, author, marked_thread) -> dict[str, str]:
+    """Every off-page surface after bernstein replies to the marked thread (notifying orson, its author)."""
+    other_client.log_in(make_user(app, "bernstein"))
+    response = other_client.submit(f"/posts/{marked_thread.opening_post.id}/reply", {"body": f"{REPLY_BODY} MARKED too"})
+    assert response.status_code == 303
+    client.log_in(author)
+    pages = {}
+    for name, url in (("inbox", "/inbox"), ("front", "/"), ("film", "/films/citizen-kane-1941"),
+                      ("author-threads", "/u/orson?tab=threads"), ("replier-replies", "/u/bernstein?tab=replies"),
+                      ("search-reply", f"/search?q={REPLY_VISIBLE}"), ("search-both", "/search?q=MARKED")):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages[name] = response.get_data(as_text=True)
+    return pages
+
+
+def test_replies_in_a_marked_thread_get_their_own_excerpts_in_search_notifications_and_profiles(
+    app, client, other_client, author, marked_thread
+):
+    pages = marked_thread_pages(app, client, other_client, author, marked_thread)
+    own_excerpt = f"{REPLY_VISIBLE} [spoiler] MARKED too"
+    assert f'<p class="notification__excerpt">{own_excerpt}</p>' in pages["inbox"]
+    assert f'<p class="profile-item__excerpt">{own_excerpt}</p>' in pages["replier-replies"]
+    assert f'<p class="search-hit__snippet">{own_excerpt}</p>' in unmarked(pages["search-reply"])
+    assert "snippet hidden" not in pages["search-reply"]
+    # A search matching both: the reply's own words are shown, the opening post's snippet is withheld.
+    assert pages["search-both"].count('<li class="search-hit">') == 2
+    assert pages["search-both"].count("Contains spoilers — snippet hidden") == 1
+    assert f'<p class="search-hit__snippet">{own_excerpt}</p>' in unmarked(pages["search-both"])
+    # The opening post's text never appears off its page; its title does, as every thread's.
+    for name, page in pages.items():
+        assert_no_secret(page)
+        assert "MARKED-THREAD-WORDS" not in page, name
+    for name in ("front", "film", "author-threads"):
+        assert WITHHELD in pages[name], name
+    assert "The sled, discussed" in pages["replier-replies"]
+
+
+def unmarked(page: str) -> str:
+    """A search page without the <mark> tags around matched words."""
+    return page.replace("<mark>", "").replace("</mark>", "")
+
+
+def test_a_reply_moderators_marked_stays_withheld_in_a_marked_thread(app, client, author, marked_thread):
+    reply = make_reply(app, marked_thread.opening_post, make_user(app, "bernstein"), REPLY_BODY)
+    with app.app_context():
+        db.session.get(Post, reply.id).mark_spoiler(User.register("moddy", "correct horse battery", role=Role.MODERATOR))
+        db.session.commit()
+    for url in ("/u/bernstein?tab=replies", "/search?q=SUSAN"):  # the search finds it by a word it shows nowhere
+        page = client.get(url).get_data(as_text=True)
+        assert "SINGS-OPERA" not in page, url
+        assert "Contains spoilers — excerpt hidden" in page or "Contains spoilers — snippet hidden" in page, url

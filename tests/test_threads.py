@@ -59,6 +59,40 @@ def test_hot_ranking_weighs_score_against_age(app, client):
     ]
 
 
+def test_hot_ranks_a_discussed_thread_above_an_equal_vote_quiet_one_of_the_same_age(app, client):
+    author = make_user(app)
+    discussed = make_thread(app, author, "Talked about")
+    quiet = make_thread(app, author, "Left alone")  # the newer id: it would win a tie
+    for _ in range(3):
+        make_reply(app, discussed.opening_post, make_user(app))
+    with app.app_context():
+        moment = utcnow() - timedelta(hours=5)
+        for thread in (discussed, quiet):
+            db.session.get(Thread, thread.id).created_at = moment
+            db.session.get(Post, thread.opening_post.id).score = 2
+        db.session.commit()
+    for url in ("/", "/films/her-2013"):
+        page = client.get(url).get_data(as_text=True)
+        assert titles_in_order(page, ["Left alone", "Talked about"]) == ["Talked about", "Left alone"], url
+
+
+def test_hot_points_are_score_half_the_replies_and_the_recent_posters(app):
+    author, regular, passer_by, hidden_one, long_ago = (make_user(app) for _ in range(5))
+    thread = make_thread(app, author, "Counted")
+    replies = [make_reply(app, thread.opening_post, member) for member in (regular, regular, passer_by, author,
+                                                                            hidden_one, long_ago)]
+    now = utcnow()
+    with app.app_context():
+        db.session.get(Thread, thread.id).created_at = now - timedelta(days=9)
+        db.session.get(Post, thread.opening_post.id).score = 2
+        db.session.get(Post, replies[4].id).hidden = True
+        db.session.get(Post, replies[5].id).created_at = now - timedelta(days=8)
+        db.session.commit()
+        hot = db.session.scalar(db.select(Thread.hot_rank(now)).join(Thread.opening_post).where(Thread.id == thread.id))
+    # score 2 + 1, six replies × 0.5, two recent posters (the author, a hidden reply and an old one don't count)
+    assert hot == pytest.approx((2 + 1 + 3 + 2) / (9 * 24 + 2) ** 1.8)
+
+
 def test_pinned_threads_come_first_and_are_marked(app, client):
     author = make_user(app)
     pinned = make_thread(app, author, "House rules")

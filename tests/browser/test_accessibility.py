@@ -1,4 +1,5 @@
 """axe-core finds no WCAG 2.1 A/AA violations, light or dark; the thread page runs clean under its CSP."""
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -214,6 +215,39 @@ def ban_form_open(page, board):
     expect(post.get_by_label("Ban for")).to_be_visible()
 
 
+def thread_quoting_and_previewing(page, board):
+    page.goto(f"/threads/{board.thread_id}")
+    body = page.locator(f"#post-{board.reportable_id} .post__body")
+    body.select_text()  # a selection in a reply: its Quote button appears by it
+    expect(page.locator(f"#post-{board.reportable_id} button.quote-selection")).to_be_visible()
+    form = page.locator("form.reply-form[data-reset-on-success]")  # the reply box after the last reply
+    form.get_by_label("Add a reply").fill("A *preview* with a ||spoiler|| and a [link](https://example.com).")
+    form.get_by_role("button", name="Preview").click()
+    expect(form.locator(".preview em")).to_have_text("preview")
+    expect(page.locator(".back-to-top")).to_be_visible()
+
+
+def reply_page_quoting_and_previewing(page, board):
+    page.goto(f"/posts/{board.reportable_id}/reply?quote=1")  # the page a member without JavaScript gets
+    expect(page.get_by_label("Reply to replier")).to_have_value(re.compile(r"^> \*\*@replier\*\* \[wrote\]"))
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".preview blockquote")).to_be_visible()
+
+
+def new_thread_previewed(page, board):
+    page.goto("/threads/new")
+    page.get_by_label("Post", exact=True).fill("## A heading\n\nSome **bold** words.\n\n```spoiler\nThe twist.\n```")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#body-preview h3")).to_have_text("A heading")
+
+
+def bio_previewed(page, board):
+    page.goto("/u/member/bio")
+    page.get_by_label("Bio").fill("Loves *long takes*.")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#bio-source-preview em")).to_have_text("long takes")
+
+
 VIEWS = {
     "front page": (None, front_page),
     "thread as member": ("member", thread_as_member),
@@ -228,6 +262,10 @@ VIEWS = {
     "report form page": ("member", report_form_page),
     "locked thread as moderator": ("moderator", locked_thread_as_moderator),
     "ban form open": ("moderator", ban_form_open),
+    "thread quoting and previewing": ("member", thread_quoting_and_previewing),
+    "reply page quoting and previewing": ("member", reply_page_quoting_and_previewing),
+    "new thread previewed": ("member", new_thread_previewed),
+    "bio previewed": ("member", bio_previewed),
 }
 
 

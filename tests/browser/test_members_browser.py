@@ -18,7 +18,8 @@ def notify(app, recipient, actor, thread, count: int) -> None:
         opening = db.session.get(Post, thread.opening_post.id)
         for number in range(count):
             reply = opening.add_reply(db.session.get(User, actor.id), f"Reply {number} with ||a secret||, @{recipient.username}.")
-            db.session.add(Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply"))
+            db.session.add(Notification(recipient_id=recipient.id, actor_id=actor.id, post_id=reply.id, kind="reply",
+                                        topic=f"post:{reply.id}"))  # each its own inbox item
         db.session.commit()
 
 
@@ -83,6 +84,49 @@ def test_no_wcag_violations_on_member_pages(live_server, new_context, path, sche
     page = context.new_page()
     log_in(page, "critic")
     page.goto(path)
+    htmx_settled(page)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()
+
+
+def tab_to(page, name: str, presses: int = 30) -> None:
+    """Press Tab until the link or button called `name` has the focus, as a keyboard user would."""
+    for _ in range(presses):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent.trim()") == name:
+            return
+    raise AssertionError(f"{name!r} is not reachable with Tab")
+
+
+@pytest.mark.parametrize("javascript", [True, False])
+def test_the_headers_name_leads_by_keyboard_to_your_profile_and_its_account_settings(live_server, open_page, javascript):
+    populate(live_server.app)
+    page = open_page(java_script_enabled=javascript)
+    log_in(page, "critic")
+    tab_to(page, "critic")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("critic")
+    expect(page).to_have_url(f"{live_server.url}/u/critic")
+    tab_to(page, "Change password")
+    expect(page.get_by_role("navigation", name="Account settings").get_by_role("link", name="Change password")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change password")
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_a_member_who_only_replies_opens_on_replies_without_wcag_violations(live_server, new_context, scheme):
+    critic = populate(live_server.app)
+    listener = make_user(live_server.app, "listener")
+    with live_server.app.app_context():
+        thread = db.session.scalar(db.select(Post).where(Post.author_id == critic.id, Post.parent_id.is_(None)))
+        thread.add_reply(db.session.get(User, listener.id), "Only ever a reply, with ||a twist||.")
+        db.session.commit()
+    page = new_context(base_url=live_server.url, color_scheme=scheme).new_page()
+    log_in(page, "listener")
+    page.get_by_role("link", name="listener", exact=True).click()
+    expect(page.get_by_role("link", name="Replies", exact=True)).to_have_attribute("aria-current", "page")
+    expect(page.locator(".profile-item__excerpt")).to_have_text("Only ever a reply, with [spoiler].")
+    expect(page.get_by_role("link", name="Change password")).to_be_visible()
     htmx_settled(page)
     results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()

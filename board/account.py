@@ -1,0 +1,68 @@
+"""A member's email address: set it (current password required), confirm it through a signed link sent to it."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy.exc import IntegrityError
+
+from . import mail
+from .email_addresses import folded
+from .extensions import db
+from .forms import EmailForm
+from .models import User
+from .tokens import BadToken, confirmation_of, email_confirmation_token
+
+bp = Blueprint("account", __name__)
+ADDRESS_TAKEN = "Another account has confirmed that address. Use another, or reset that account's password."
+
+
+def ask_to_confirm(member: User, address: str) -> None:
+    """The address waits for confirmation, and the link to confirm it is queued to it (in the caller's transaction)."""
+    member.ask_to_confirm(address)
+    link = url_for("account.confirm_email", token=email_confirmation_token(member, address), _external=True)
+    mail.send(address, "confirm_email", member=member, link=link)
+
+
+@bp.route("/account/email", methods=["GET", "POST"])
+@login_required
+def email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append("That is not your current password.")
+        elif current_user.email and folded(current_user.email) == folded(form.email.data):
+            form.email.errors.append("That is already your address.")
+        elif User.email_taken(form.email.data, by_other_than=current_user):
+            form.email.errors.append(ADDRESS_TAKEN)
+        else:
+            if current_user.email:  # the old address hears of it: a stolen session can't move the account quietly
+                mail.send(current_user.email, "email_change_requested", member=current_user, new_address=form.email.data)
+            ask_to_confirm(current_user, form.email.data)
+            db.session.commit()
+            flash(f"We sent a link to {form.email.data}. Your address changes when you follow it.")
+            return redirect(url_for("account.email"), 303)
+    return render_template("account/email.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/account/email/confirm", methods=["GET", "POST"])
+@login_required
+def confirm_email():
+    """GET shows a button, POST confirms: a mail scanner that opens the link changes nothing."""
+    token = request.values.get("token", "")
+    try:
+        member_id, address = confirmation_of(token)
+    except BadToken as bad:
+        abort(400, f"{bad} Ask for a new confirmation link on your email page.")
+    if member_id != current_user.id:
+        abort(403, "This confirmation link is for another account. Log in as that member to confirm it.")
+    if request.method == "GET":
+        return render_template("account/confirm_email.html", address=address, token=token)
+    if User.email_taken(address, by_other_than=current_user):
+        abort(409, ADDRESS_TAKEN)
+    if not current_user.confirm_email(address):
+        abort(400, "That link was already used, or a newer request replaced it. Your address is unchanged.")
+    try:
+        db.session.commit()
+    except IntegrityError:  # another member confirmed the same address at the same moment
+        db.session.rollback()
+        abort(409, ADDRESS_TAKEN)
+    flash(f"Your email address is now {address}.")
+    return redirect(url_for("account.email"), 303)

@@ -1,0 +1,169 @@
+"""Writers at once: every vote and reply counted exactly on SQLite and PostgreSQL, and write transactions kept short.
+
+The hammering tests run many connections against the same rows (the suite runs them on SQLite, and on PostgreSQL
+under `make test-postgres`); the others read the statements of one write transaction: how long it keeps SQLite's
+write lock, or on PostgreSQL a hot row's lock, is set by what runs inside it and in what order.
+"""
+import random
+import threading
+
+import pytest
+from sqlalchemy import event, func, select
+
+from board.extensions import db
+from board.limits import DEFAULT_LIMITS
+from board.models import Notification, Post, Thread, Vote
+
+from .factories import make_reply, make_thread, make_user
+
+NO_LIMITS = {name: "1000000 per hour" for name in DEFAULT_LIMITS}
+
+
+@pytest.fixture
+def board(app_factory):
+    """A board without rate limits (the tests send more than a member may), a thread, and a reply in it."""
+    app = app_factory(RATE_LIMITS=NO_LIMITS)
+    host, replier = make_user(app, "host"), make_user(app, "replier")
+    thread = make_thread(app, host, "Opening night")
+    reply = make_reply(app, thread.opening_post, replier, "The first reply.")
+    return {"app": app, "host": host, "replier": replier, "thread": thread, "posts": [thread.opening_post, reply]}
+
+
+def at_once(app, jobs) -> list:
+    """Run each job (member, [(path, form data), …]) on its own connection, all starting together: the statuses."""
+    clients = []
+    for member, requests in jobs:
+        client = app.test_client()
+        client.log_in(member)
+        clients.append((client, client.csrf_token(), requests))
+    start = threading.Barrier(len(clients))
+    statuses, errors = [], []
+
+    def send(client, token, requests):
+        try:
+            start.wait()
+            for path, data in requests:
+                statuses.append(client.post(path, data={**data, "csrf_token": token}).status_code)
+        except Exception as error:  # reported below: any exception fails the test
+            errors.append(repr(error))
+
+    workers = [threading.Thread(target=send, args=each) for each in clients]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert errors == []
+    return statuses
+
+
+def test_one_member_voting_from_many_connections_keeps_one_vote_per_post_and_exact_counters(board):
+    """Several tabs of the same members cast, switch and take back votes on the same posts at once."""
+    app, posts = board["app"], board["posts"]
+    voters = [make_user(app) for _ in range(3)]
+    chance = random.Random(7)
+    jobs = [
+        (voter, [(f"/posts/{chance.choice(posts).id}/vote", {"direction": chance.choice(["up", "down"])})
+                 for _ in range(8)])
+        for voter in voters for _connection in range(3)
+    ]
+    assert at_once(app, jobs) == [303] * (len(jobs) * 8)
+    with app.app_context():
+        for post in posts:
+            values = db.session.scalars(select(Vote.value).where(Vote.post_id == post.id)).all()
+            stored = db.session.get(Post, post.id)
+            assert (stored.upvotes, stored.downvotes, stored.score) == (values.count(1), values.count(-1), sum(values))
+        pairs = db.session.execute(select(Vote.user_id, Vote.post_id)).all()
+        assert len(pairs) == len(set(pairs))  # the key forbids more, but a race would have answered with a 500
+
+
+def test_replies_from_many_connections_are_all_stored_counted_and_notified_once_each(board):
+    """Members write from several connections at once into one thread: the thread's counter and the inbox add up."""
+    app, posts, thread = board["app"], board["posts"], board["thread"]
+    mentioned = make_user(app, "watcher")
+    writers = [make_user(app) for _ in range(4)]
+    jobs = [
+        (writer, [(f"/posts/{posts[number % 2].id}/reply",
+                   {"body": f"{writer.username}, tab {tab}, reply {number}: look, @watcher."}) for number in range(5)])
+        for writer in writers for tab in range(2)
+    ]
+    assert at_once(app, jobs) == [303] * (len(jobs) * 5)
+    written = len(jobs) * 5
+    with app.app_context():
+        replies = select(func.count()).select_from(Post).where(Post.thread_id == thread.id, Post.parent_id.is_not(None))
+        assert db.session.scalar(replies) == written + 1  # and the first reply
+        assert db.session.get(Thread, thread.id).reply_count == written + 1
+        inbox = lambda member: db.session.scalar(  # noqa: E731
+            select(func.count()).select_from(Notification).where(Notification.recipient_id == member.id))
+        assert inbox(mentioned) == written
+        assert (inbox(board["host"]), inbox(board["replier"])) == (len(jobs) * 3, len(jobs) * 2)  # one per reply to them
+
+
+class Transactions:
+    """The statements of each transaction, per connection, as the database received them (COMMIT ends one)."""
+
+    def __init__(self, engine):
+        self.engine, self.open, self.done = engine, {}, []
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self.statement)
+        event.listen(self.engine, "commit", self.commit)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self.statement)
+        event.remove(self.engine, "commit", self.commit)
+
+    def statement(self, connection, _cursor, statement, *_args):
+        if not statement.startswith("BEGIN"):
+            self.open.setdefault(id(connection.connection), []).append(" ".join(statement.split()))
+
+    def commit(self, connection):
+        self.done.append(self.open.pop(id(connection.connection), []))
+
+    def writing(self, marker: str) -> list[str]:
+        """The one committed transaction with a statement that starts with `marker`."""
+        found = [statements for statements in self.done if any(each.startswith(marker) for each in statements)]
+        assert len(found) == 1, found
+        return found[0]
+
+
+def is_lock(statement: str) -> bool:
+    return "pg_advisory_xact_lock" in statement
+
+
+def locks_a_member(statement: str) -> bool:
+    """A member's row locked FOR UPDATE would also hold up every insert that refers to them (a notification…)."""
+    return "FROM users" in statement and "FOR UPDATE" in statement
+
+
+def test_a_vote_writes_its_vote_then_the_post_counters_and_nothing_more(board):
+    """Three statements hold the write lock (SQLite) or the post's row (PostgreSQL, from the UPDATE to COMMIT)."""
+    app, post = board["app"], board["posts"][1]
+    client = app.test_client()
+    client.log_in(make_user(app, "voter"))
+    with app.app_context():
+        engine = db.engine
+    for direction in ("up", "down", "down"):  # cast, switch, take back
+        with Transactions(engine) as transactions:
+            assert client.submit(f"/posts/{post.id}/vote", {"direction": direction}).status_code == 303
+        writes = [each for each in transactions.writing("UPDATE posts SET score") if not is_lock(each)]
+        assert len(writes) == 3, writes  # the vote read, the vote written, the counters
+        assert writes[0].startswith("SELECT votes.")
+        assert writes[-1].startswith("UPDATE posts SET score")
+        assert not any(locks_a_member(each) for done in transactions.done for each in done)
+
+
+def test_a_reply_writes_its_thread_counters_last_after_its_notifications(board):
+    app, post = board["app"], board["posts"][1]
+    make_user(app, "watcher")
+    client = app.test_client()
+    client.log_in(make_user(app, "writer"))
+    with app.app_context():
+        engine = db.engine
+    with Transactions(engine) as transactions:
+        assert client.submit(f"/posts/{post.id}/reply", {"body": "Agreed, @watcher."}).status_code == 303
+    writes = [each for each in transactions.writing("INSERT INTO posts") if not is_lock(each)]
+    assert writes[-1].startswith("UPDATE threads SET")
+    assert any(each.startswith("INSERT INTO notifications") for each in writes)  # before the counters, too
+    assert not any(each.startswith("SELECT") and "FROM films" in each for each in writes)  # what it renews: known before
+    assert not any(locks_a_member(each) for done in transactions.done for each in done)
