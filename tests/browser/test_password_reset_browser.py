@@ -73,7 +73,7 @@ def test_confirm_an_address_forget_the_password_and_choose_a_new_one(live_server
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
     elsewhere.reload()
-    expect(elsewhere.get_by_role("link", name="Log in")).to_be_visible()  # that session ended
+    expect(elsewhere.get_by_role("navigation", name="Account").get_by_role("link", name="Log in")).to_be_visible()  # that session ended
 
     page.goto(link)  # used once: dead
     expect(page.get_by_text(re.compile("already used"))).to_be_visible()
