@@ -1,6 +1,9 @@
 """Joining and signing in: register, log in, log out, change password, reset a forgotten one by mail."""
+from functools import cache
+
 from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam
 
 from .access import end_banned_session
 from .account import ADDRESS_TAKEN, ask_to_confirm
@@ -26,8 +29,14 @@ login_manager.login_message = "Please log in to do that."
 @login_manager.user_loader
 def load_member(session_token: str) -> User | None:
     # The header's unread count comes in the same SELECT: no extra query on any page.
-    return db.session.scalar(
-        db.select(User).where(User.session_token == session_token).options(db.undefer(User.unread_notifications))
+    return db.session.scalar(member_statement(), {"session_token": session_token})
+
+
+@cache
+def member_statement():
+    """load_member's SELECT, its token bound when it runs: built once, as every member's request runs it."""
+    return db.select(User).where(User.session_token == bindparam("session_token")).options(
+        db.undefer(User.unread_notifications)
     )
 
 

@@ -2,9 +2,11 @@
 import re
 import secrets
 import unicodedata
+from collections import namedtuple
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cache
 
 from flask import current_app, has_request_context, url_for
 from flask_login import AnonymousUserMixin, UserMixin
@@ -20,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     and_,
+    bindparam,
     case,
     event,
     or_,
@@ -799,6 +802,29 @@ class Post(db.Model):
         ModAction.record(moderator, ModAction.UNHIDE, self)
 
     @classmethod
+    def page_columns(cls) -> list:
+        """What a thread page shows of each reply, as plain columns (its own, then its author's as author_<name>):
+        rows of these are what the page walks (board/post_html.py), far cheaper to fetch than Post objects.
+        The Markdown source and plain text stay behind."""
+        return [*(column for column in cls.__table__.c if column.key not in ROW_LEFT_OUT),
+                *(getattr(User, name).label(f"author_{name}") for name in ROW_AUTHOR)]
+
+    @classmethod
+    def tree_rows(cls, thread_id: int):
+        """Post.tree as page_columns rows: every post of a thread, opening post first, in reply-tree order."""
+        return select(*cls.page_columns()).join(User, User.id == cls.author_id).where(cls.thread_id == thread_id).order_by(cls.path)
+
+    @classmethod
+    def from_row(cls, row, thread: Thread) -> "Post":
+        """A page_columns row as a Post with its author and thread, for the templates' questions (is_visible_to,
+        can_edit, …). Never in the session: nothing of it is written, and it costs no statement."""
+        post = cls(**{column.key: getattr(row, column.key) for column in cls.__table__.c if column.key not in ROW_LEFT_OUT})
+        author = User(id=post.author_id, **{name: getattr(row, f"author_{name}") for name in ROW_AUTHOR})
+        set_committed_value(post, "author", author)
+        set_committed_value(post, "thread", thread)
+        return post
+
+    @classmethod
     def tree(cls, thread_id: int):
         """Every post of a thread with its author, opening post first, in reply-tree order: one SELECT."""
         return (
@@ -808,6 +834,23 @@ class Post(db.Model):
             .where(cls.thread_id == thread_id)
             .order_by(cls.path)
         )
+
+
+def plain_rows(result) -> list:
+    """A result's rows as named tuples: a thread page reads each of its rows' fields a dozen times, and a named
+    tuple's field costs a tenth of a SQLAlchemy Row's."""
+    make = row_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
+@cache
+def row_type(fields: tuple[str, ...]) -> type:
+    return namedtuple("Row", fields)
+
+
+# What a page row (Post.page_columns) leaves out of a post, and takes of its author (all a post's HTML asks of them).
+ROW_LEFT_OUT = frozenset({"body_source", "plain_text"})
+ROW_AUTHOR = ("username", "role", "created_at", "banned_at", "banned_until", "ban_reason")
 
 
 class Vote(db.Model):
@@ -825,8 +868,15 @@ class Vote(db.Model):
         """The viewer's votes on these posts: one SELECT, or none for a visitor."""
         if not voter.is_authenticated or not post_ids:
             return {}
-        rows = db.session.execute(select(cls.post_id, cls.value).where(cls.user_id == voter.id, cls.post_id.in_(post_ids)))
-        return dict(rows.all())
+        return dict(db.session.execute(votes_statement(), {"voter_id": voter.id, "post_ids": list(post_ids)}).all())
+
+
+@cache
+def votes_statement():
+    """Vote.values_by_post's SELECT, its values bound when it runs: built once (a thread page asks it every time)."""
+    return select(Vote.post_id, Vote.value).where(
+        Vote.user_id == bindparam("voter_id"), Vote.post_id.in_(bindparam("post_ids", expanding=True))
+    )
 
 
 class Notification(db.Model):

@@ -1,14 +1,16 @@
-"""Each post's HTML kept and reused across requests: the thread page's costliest part, rendered once per state.
+"""Each reply's HTML kept and reused across requests: the thread page's costliest part, rendered once per state.
 
-A post's HTML (templates/posts/_macros.html `article`) depends only on the post (and whether its author started the
-thread: the "author" badge), on what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or
-not, banned or not), that reader's vote on it and whether they blocked its author or saved it, on whom it is said to
-answer (ranking.ReplyingTo: the parent's author, or none where the parent is just above it), on its relative time's
-wording, and on the session's CSRF token. The key below holds every one of those values except the token, which is
-left as a marker in the kept HTML and filled in for each request. Moderators see tools that depend on more (the
-author's role and ban), so their pages, and any fragment answering an action, are rendered afresh.
+The thread walk (templates/threads/_replies.html) is one Python loop here: each reply's opening — its `<li>`, its
+thread line, its article (templates/posts/_macros.html `reply`), the fold or the "continue this thread" link under
+it, the start of its own list — is looked up by a key of every value it is made of, and the macro is called only for
+a state not seen before. Those values: the post's own (its body by its hash), its author's name, its thread's lock
+and author (the "author" badge), whom it is said to answer (ranking.ReplyingTo: the parent's author, or none where
+the parent is just above it), the wording of its relative times, how many replies are folded or cut under it, and
+what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or not, banned or not) with that
+reader's vote on it and whether they blocked its author or saved it (models.ViewerState). The session's CSRF token
+is left as a marker in kept HTML and filled in once per page. Moderators see tools that depend on more (the author's
+role and ban), so their replies, and any fragment answering an action, are rendered afresh.
 """
-import hashlib
 import secrets
 import threading
 from collections import OrderedDict
@@ -16,6 +18,7 @@ from collections import OrderedDict
 from flask import current_app, request
 from markupsafe import Markup
 
+from .models import Post, utcnow
 from .templating import time_ago
 
 # Default of app.config["POST_HTML_CACHE_CHARS"]: the characters of HTML a worker keeps (~8 MB of memory for Latin
@@ -23,6 +26,8 @@ from .templating import time_ago
 POST_HTML_CACHE_CHARS = 8_000_000
 # Stands in for the CSRF token in kept HTML: random per process, so no post can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
+# What the walk writes between replies: the lists closed before a reply (board/tree.py), then the reply itself.
+FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = "</ol></li>", "</ol></details></li>", "\n    "
 
 
 class PostHtmlCache:
@@ -47,41 +52,63 @@ class PostHtmlCache:
                 self.chars -= len(self._entries.popitem(last=False)[1])
 
 
-def post_key(post, viewer, votes, replying_to=None) -> tuple:
-    """Every value the post's HTML is made of, for this reader (not a moderator). The body by its digest: a key
-    does not keep a second copy of a long post."""
-    member = viewer.is_authenticated
-    body = hashlib.blake2b(post.body_html.encode(), digest_size=16).digest()
+def reply_key(post, reader: tuple, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
+              blocked: bool, saved: bool) -> tuple:
+    """Every value a reply's opening in the walk is made of, for a reader (not a moderator) described by `reader`
+    (member, banned, their id, the script root), in a thread described by `thread` (locked, its author's id). The
+    body by its hash (64 bits, within one process, beside the post's id and edit time): a key does not keep a second
+    copy of a long post."""
+    body, edited_at = post.body_html, post.edited_at
     return (
-        post.id, post.parent_id is None, body, post.score, post.hidden, post.hidden_reason, post.deleted,
-        post.marked_spoiler, post.created_at, post.edited_at, post.edited_by_moderator, post.author_id,
-        post.author.username, post.thread.author_id, post.thread.locked, replying_to, time_ago(post.created_at),
-        time_ago(post.edited_at) if post.edited_at else None,
-        member, member and viewer.id == post.author_id, member and viewer.is_banned(),
-        votes.get(post.id, 0) if member else 0, request.script_root,
-        # The viewer's own choices (models.ViewerState): whether they blocked the author, saved the post.
-        member and post.author_id in getattr(votes, "blocked", ()), member and post.id in getattr(votes, "bookmarked", ()),
+        post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
+        post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id,
+        post.author_username, post.thread_id, post.parent_id is None, *thread, replying_to,
+        time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
+        reader[0] and reader[2] == post.author_id, vote, blocked, saved, *reader,
     )
 
 
-def cached_article(post, viewer, votes, links, article, replying_to=None) -> Markup:
-    """article(post, viewer, votes, links, replying_to=…) — the macro — from the cache when this state was
-    rendered before."""
-    cache = current_app.extensions.get("post_html")
+def reply_walk(reading, viewer, votes, links, reply) -> Markup:
+    """The replies of the page in order (rows of Post.page_columns), each after the lists closed before it:
+    reply(post, viewer, votes, links, reading) — the macro — for each, from the cache where this state was
+    rendered before; only a state not seen before makes its row a Post."""
+    cache, thread = current_app.extensions.get("post_html"), reading.root.thread
     if cache is None or viewer.can_moderate():
-        return article(post, viewer, votes, links, replying_to=replying_to)
-    key = post_key(post, viewer, votes, replying_to)
-    html = cache.get(key)
-    if html is None:
-        html = str(article(post, viewer, votes, links.with_csrf_token(CSRF_MARKER), replying_to=replying_to))
-        cache.put(key, html)
-    if viewer.is_authenticated and CSRF_MARKER in html:
+        return Markup("".join(
+            closing(closes) + BEFORE_REPLY + str(reply(Post.from_row(row, thread), viewer, votes, links, reading))
+            for row, closes in reading.tree.items
+        ))
+    member = viewer.is_authenticated
+    reader = (member, member and viewer.is_banned(), viewer.id, request.script_root)
+    described, now = (thread.locked, thread.author_id), utcnow()
+    continued, folds, replying_to, marked = reading.continued, reading.folds, reading.replying_to, None
+    # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
+    blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
+    parts = []
+    for post, closes in reading.tree.items:
+        vote = votes.get(post.id, 0) if member else 0
+        key = reply_key(post, reader, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
+                        folds.get(post.id, 0), now, member and post.author_id in blocked, member and post.id in saved)
+        html = cache.get(key)
+        if html is None:
+            if marked is None:
+                marked = links.with_csrf_token(CSRF_MARKER)
+            html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
+            cache.put(key, html)
+        parts.append(closing(closes) + BEFORE_REPLY + html if closes else BEFORE_REPLY + html)
+    html = "".join(parts)
+    if member:
         html = html.replace(CSRF_MARKER, links.csrf_token)
     return Markup(html)
+
+
+def closing(closes: int) -> str:
+    """The lists closed before a reply: the previous reply's own (never folded), then its ancestors' (folded)."""
+    return FIRST_CLOSE + LATER_CLOSE * (closes - 1) if closes else ""
 
 
 def init_app(app) -> None:
     max_chars = app.config.get("POST_HTML_CACHE_CHARS", POST_HTML_CACHE_CHARS)
     if max_chars:
         app.extensions["post_html"] = PostHtmlCache(max_chars)
-    app.jinja_env.globals["cached_article"] = cached_article
+    app.jinja_env.globals["reply_walk"] = reply_walk

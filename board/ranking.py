@@ -9,14 +9,14 @@ the database ranks the top-level replies, keeps the page's, and counts what lies
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import current_app, url_for
 from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select
-from sqlalchemy.orm import aliased, contains_eager, defer
+from sqlalchemy.orm import aliased
 
 from .extensions import db
-from .models import Post
+from .models import Post, User, plain_rows
 from .pagination import PageNumbers
 from .tree import ReplyTree, reply_tree
 
@@ -28,6 +28,7 @@ Z_95 = 1.959963984540054  # the normal quantile for a 95% two-sided confidence i
 SEGMENT = len(Post.path_segment(0))  # a path is one zero-padded id + "." per level, from the opening post down
 
 
+@lru_cache(maxsize=65_536)  # a page asks it for each reply, and most replies share a few small vote counts
 def wilson_lower_bound(upvotes: int, downvotes: int, z: float = Z_95) -> float:
     """The lower bound of the Wilson score interval for the share of upvotes: 0 with no votes.
 
@@ -122,7 +123,11 @@ class ReplyingTo:
 
     @classmethod
     def of(cls, parent, on_page: bool) -> "ReplyingTo":
-        return cls(parent.id, None if parent.is_removed else parent.author.username, on_page)
+        """parent: a Post, or a page row (models.Post.page_columns: its author's name as author_username)."""
+        if parent.hidden or parent.deleted:
+            return cls(parent.id, None, on_page)
+        name = parent.author_username if hasattr(parent, "author_username") else parent.author.username
+        return cls(parent.id, name, on_page)
 
 
 def per_page() -> int:
@@ -161,22 +166,24 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     in the database, in the sort's order) and their replies down to the cut, each reply at the cut with how many
     replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
     root, size = thread.opening_post, per_page()
-    rows = db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
-                                                     "first": (page - 1) * size + 1, "last": page * size}).all()
+    rows = plain_rows(db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
+                                                                "skip": (page - 1) * size, "size": size}))
     if not rows and page != 1:
         return None
     top_count = rows[0].top_count if rows else 0
     newest_id = max(rows[0].newest_id, root.id) if rows else root.id
-    continued = {row.Post.id: row.more for row in rows if row.more}
-    shown = sort_siblings([row.Post for row in rows], sort)
+    continued = {row.id: row.more for row in rows if row.more}
+    shown = sort_siblings(rows, sort)
     return reading_of(root, sort, shown, ReplyPage(page, max(1, math.ceil(top_count / size))), continued, newest_id)
 
 
 @cache
 def page_statement(sort: str):
-    """The SELECT of read_page: each Post of the page (with its author), in path order, with the replies beyond the
-    cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
-    when it runs (thread_id, opening_id, and the positions first to last of the page's top-level replies): built
+    """The SELECT of read_page: each post of the page as a row of Post.page_columns (its author's with it: plain
+    rows, not Post objects, which cost more to build than the rest of the page), in path order, with the replies
+    beyond the cut under it (or None), the number of top-level replies and the thread's newest post id. Its values are bound
+    when it runs (thread_id, opening_id, and how many top-level replies come before the page's and how many it
+    shows: the database keeps only the page's, in a bounded sort, instead of numbering them all): built
     once per sort, as building it (aliases, subqueries) cost more CPU than the database took to run it.
 
     Paths have fixed-width segments, so a post's top-level ancestor is its path's first two segments and its depth
@@ -184,14 +191,17 @@ def page_statement(sort: str):
     thread's rows are read once (the ranked top-level replies are a small list looked up, not a join)."""
     top_length, cut_length = 2 * SEGMENT, (CONTINUE_DEPTH + 1) * SEGMENT
     thread_id, opening_id = bindparam("thread_id", type_=Integer), bindparam("opening_id", type_=Integer)
-    first, last = bindparam("first", type_=Integer), bindparam("last", type_=Integer)
+    skip, size = bindparam("skip", type_=Integer), bindparam("size", type_=Integer)
     ranked, deeper, counted, newest = aliased(Post), aliased(Post), aliased(Post), aliased(Post)
     tops = (
-        select(ranked.path, func.row_number().over(order_by=sibling_order(sort, ranked)).label("position"))
+        select(ranked.path)
         .where(ranked.parent_id == opening_id)
+        .order_by(*sibling_order(sort, ranked))
+        .limit(size)
+        .offset(skip)
         .cte("tops")
     )
-    page_tops = select(tops.c.path).where(tops.c.position.between(first, last))
+    page_tops = select(tops.c.path)
     beyond = (
         select(path_prefix(deeper.path, cut_length).label("cut_path"), func.count().label("more"))
         .where(deeper.thread_id == thread_id, func.length(deeper.path) > cut_length,
@@ -200,13 +210,11 @@ def page_statement(sort: str):
         .subquery("beyond")
     )
     return (
-        select(Post, beyond.c.more,
+        select(*Post.page_columns(), beyond.c.more,
                select(func.count(counted.id)).where(counted.parent_id == opening_id).scalar_subquery().label("top_count"),
                select(func.max(newest.id)).where(newest.thread_id == thread_id).scalar_subquery().label("newest_id"))
-        .join(Post.author)
+        .join(User, User.id == Post.author_id)
         .outerjoin(beyond, beyond.c.cut_path == Post.path)
-        .options(contains_eager(Post.author), defer(Post.body_source, raiseload=True),
-                 defer(Post.plain_text, raiseload=True))
         .where(Post.thread_id == thread_id, func.length(Post.path) <= cut_length,
                path_prefix(Post.path, top_length).in_(page_tops))
         .order_by(Post.path)
@@ -223,13 +231,16 @@ def path_prefix(path, length: int):
 
 def reading_of(root, sort: str, shown: list, page: ReplyPage, continued: dict, newest_id: int) -> Reading:
     """The Reading of the replies shown under root (siblings in order, parents first): folds counted here (the
-    replies shown under each reply, and those behind a "continue this thread" below it), and whom each reply
-    answers where its parent is not the post just above it. No SELECT: every parent is on the page."""
+    replies shown under each reply, and those behind a "continue this thread" below it) in one pass from the last,
+    children before parents (every ancestor of a shown reply below the root is shown), each reply's count added to
+    its parent's; and whom each reply answers where its parent is not the post just above it. No SELECT: every
+    parent is on the page."""
     top_depth, folds, replying_to = root.depth + 1, defaultdict(int), {}
+    for post in reversed(shown):
+        if post.depth > top_depth:
+            folds[post.parent_id] += folds.get(post.id, 0) + 1 + continued.get(post.id, 0)
     by_id, previous = {root.id: root}, root
     for post in shown:
-        for depth in range(top_depth, post.depth):
-            folds[ancestor_id(post, depth)] += 1 + continued.get(post.id, 0)
         if post.depth > 1 and post.parent_id != previous.id and post.parent_id in by_id:
             replying_to[post.id] = ReplyingTo.of(by_id[post.parent_id], on_page=True)
         by_id[post.id], previous = post, post

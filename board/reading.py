@@ -5,7 +5,7 @@ from sqlalchemy.orm import aliased
 
 from .extensions import db
 from .htmx import is_htmx
-from .models import Post, Thread
+from .models import Post, Thread, plain_rows
 from .page_cache import shared_page, thread_tags
 from .posts import get_post_or_404
 from .ranking import read, reply_url
@@ -24,12 +24,13 @@ def focus(thread_id: int, post_id: int):
     where_focused = (focused.id == post_id, focused.thread_id == thread.id)
     branch = Post.path.startswith(select(focused.path).where(*where_focused).scalar_subquery())
     its_parent = Post.id == select(focused.parent_id).where(*where_focused).scalar_subquery()
-    posts = list(db.session.scalars(Post.tree(thread.id).where(or_(branch, its_parent))).all())
-    parent = posts.pop(0) if posts and posts[0].id != post_id else None  # a parent's path sorts before its reply's
-    if not posts:
+    rows = plain_rows(db.session.execute(Post.tree_rows(thread.id).where(or_(branch, its_parent))))
+    parent = rows.pop(0) if rows and rows[0].id != post_id else None  # a parent's path sorts before its reply's
+    if not rows:
         abort(404)
-    if posts[0].is_opening:
+    if rows[0].parent_id is None:
         return redirect(url_for("threads.show", thread_id=thread.id), 302)
+    posts = [Post.from_row(rows[0], thread), *rows[1:]]
     return render_reading("threads/focus.html", thread, read(posts, reply_sort(), paginate=False, parent=parent))
 
 

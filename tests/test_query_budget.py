@@ -115,7 +115,8 @@ def test_a_thread_page_of_1000_replies_runs_the_statements_of_one_of_200(app, cl
 
 @pytest.mark.parametrize("sort", ["best", "new", "old"])
 def test_a_thread_page_loads_only_the_posts_it_shows(app, client, sort):
-    """The SELECT reads the page's posts (down to the cut), not the thread: counted as posts built from rows."""
+    """The SELECT reads the page's posts (down to the cut), not the thread: counted as the posts built from rows
+    (the opening post, with the thread) and the post rows (with a path) the statements answered."""
     app.config["TOP_REPLIES_PER_PAGE"] = 10
     thread_id = bulk_thread(app, 1000, seed=9)
     loaded = []
@@ -123,11 +124,45 @@ def test_a_thread_page_loads_only_the_posts_it_shows(app, client, sort):
     def record(post, _context):
         loaded.append(post.id)
 
+    def read_rows(execution):
+        if execution.is_select:
+            answered = execution.invoke_statement().freeze()
+            loaded.extend(row["id"] for row in answered().mappings() if "path" in row)
+            return answered()
+        return None
+
     event.listen(Post, "load", record)
+    event.listen(db.session, "do_orm_execute", read_rows)
     try:
         page = client.get(f"/threads/{thread_id}?sort={sort}&page=2").get_data(as_text=True)
     finally:
         event.remove(Post, "load", record)
+        event.remove(db.session, "do_orm_execute", read_rows)
     shown = set(map(int, re.findall(r'<article class="post[^"]*"\s+id="post-(\d+)"', page)))
     assert 10 < len(shown) < 300 and "Page 2 of" in page
     assert sorted(loaded) == sorted(shown)  # the opening post (with the thread) and the page's replies, each once
+
+
+@pytest.mark.parametrize("viewer", ["anonymous", "member"])
+def test_a_thread_page_builds_no_post_object_per_reply_once_its_replies_were_rendered(app, client, viewer):
+    """The page's replies come as plain rows and their kept HTML: a Post object is made only for the opening post
+    (with the thread) and for a reply in a state not rendered before — none on the second reading."""
+    app.config["PAGE_CACHE_SECONDS"] = 0
+    thread_id = grow_thread(app, 40)
+    if viewer == "member":
+        client.log_in(make_user(app))
+    made = []
+
+    def record(post, *_args):
+        made.append(post)
+
+    first = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    event.listen(Post, "load", record)
+    event.listen(Post, "init", record)
+    try:
+        second = client.get(f"/threads/{thread_id}").get_data(as_text=True)
+    finally:
+        event.remove(Post, "load", record)
+        event.remove(Post, "init", record)
+    assert second.count('<li class="reply"') == first.count('<li class="reply"') > 30
+    assert len(made) == 1 and made[0].parent_id is None
