@@ -78,7 +78,7 @@ def worker(database_url, cache_dir, plan, usernames, phases, seconds, switch_int
         ready.wait()
         go.wait()
         deadline = time.monotonic() + seconds
-        samples, statuses = [], Counter()
+        samples = []
 
         def client_loop(index, client, token):
             sent = 0

@@ -5,7 +5,7 @@ from wtforms import (
     StringField, TextAreaField
 )
 from flask_login import current_user
-from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import DataRequired, EqualTo, InputRequired, NumberRange, Optional, Regexp, ValidationError
 
 from .characters import refused_character
 from .email_addresses import EMAIL_MAX, normalized_address

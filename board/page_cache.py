@@ -56,7 +56,7 @@ from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
 from .models import (
-    Block, BoardIdentity, Bookmark, Film, FilmAlias, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
+    Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
     Thread, ThreadSubscription, User, Vote,
 )
 

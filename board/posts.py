@@ -8,7 +8,7 @@ from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .markup import quote_markdown
-from .models import Post, PostRevision, Thread, ViewerState, Vote, render_body
+from .models import Post, PostRevision, Thread, ViewerState, render_body
 from .notifications import notify_for
 from .previews import preview_response, wants_preview
 from .ranking import reply_url
