@@ -15,7 +15,7 @@ FRIENDLY_MESSAGES = {
     403: "You are not allowed to do that.",
     404: "There is nothing here. The link may be old, or the thread may have moved.",
     405: "That action cannot be done this way.",
-    413: "That is too large to send: posts are limited to 100,000 characters.",
+    413: "That is too large to send: posts are limited to 100,000 characters and pictures to 3 MB.",
     429: "Too many requests.",
     500: "Something went wrong on our side. Nothing you typed was lost; please try again.",
 }

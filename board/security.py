@@ -65,6 +65,8 @@ def keep_private_pages_out_of_caches(response):
     without that reply or vote; a page that was never stored is fetched again and shows them. (The page
     cache still keeps a member's copy on the server, so the fetch costs a lookup, not a render.)
     """
+    if response.cache_control.immutable:
+        return response  # a picture under its digest's URL (board/images.py): nothing of the member's, never stale
     if request.endpoint != "static" and (g.get("signed_in") or current_user.is_authenticated):
         response.headers["Cache-Control"] = "no-store"
     return response
