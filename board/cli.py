@@ -141,41 +141,24 @@ def setup():
 
 # Importing a blog (board/importers/) ----------------------------------------------------------------------------------
 
-@click.group("import")
-def import_blog():
-    """Bring a blog's posts and comments over: import wordpress FILE.xml, import disqus FILE.xml."""
-
-
-FILE = click.argument("path", metavar="FILE.xml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-FILM = click.option("--film", metavar='"TITLE (YEAR)"', help="The film every post of the file is about.")
-
-
-@import_blog.command("wordpress")
+@click.command("import")
 @with_appcontext
-@FILE
-@FILM
-def import_wordpress(path: Path, film: str | None):
-    """Import a WordPress export (Tools → Export): each published post a thread, its approved comments replies."""
+@click.argument("source", type=click.Choice(["wordpress", "disqus"]))
+@click.argument("path", metavar="FILE.xml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--film", metavar='"TITLE (YEAR)"', help="The film every post of the file is about.")
+def import_blog(source: str, path: Path, film: str | None):
+    """Import a blog: wordpress FILE.xml (Tools → Export) makes each published post a thread and its approved
+    comments replies; disqus FILE.xml adds comments to the WordPress post at the same address, or starts a thread."""
+    from .importers.disqus import DisqusExport
     from .importers.wordpress import WordPressExport
 
-    run_import(WordPressExport, path, film)
-
-
-@import_blog.command("disqus")
-@with_appcontext
-@FILE
-@FILM
-def import_disqus(path: Path, film: str | None):
-    """Import a Disqus export: comments join the WordPress post at the same address, or start a thread."""
-    from .importers.disqus import DisqusExport
-
-    run_import(DisqusExport, path, film)
+    run_import({"wordpress": WordPressExport, "disqus": DisqusExport}[source], path, film)
 
 
 def run_import(export_type, path: Path, film_name: str | None) -> None:
     from .importers.common import ImportProblem
     from .importers.writer import Writer
-    from .models import Film
+    from .models import FILM_TITLE_MAX, Film
 
     try:
         export = export_type(path)
@@ -185,7 +168,7 @@ def run_import(export_type, path: Path, film_name: str | None) -> None:
     if film_name is not None:
         if not film_name.strip():
             raise click.BadParameter("name a film, such as \"Her (2013)\"", param_hint="--film")
-        film = Film.find_or_create(film_name.strip()[:200], None)
+        film = Film.find_or_create(film_name.strip()[:FILM_TITLE_MAX], None)
         db.session.commit()
     writer = Writer(export.kind, film)
     with click.progressbar(export, label=f"Importing {path.name}", show_pos=True, file=sys.stderr) as items:

@@ -238,6 +238,28 @@ def test_the_film_option_sets_the_film_for_every_post(app, runner):
         assert set(db.session.scalars(select(Thread.film_id))) == {films[0].id}
 
 
+def test_an_empty_film_option_is_refused(app, runner):
+    result = run_import(runner, "wordpress", WORDPRESS, "--film", "  ")
+    assert result.exit_code == 2 and "name a film" in result.output
+    assert row_counts(app)["threads"] == 0
+
+
+def test_an_overlong_title_is_shortened_and_an_overlong_comment_left_out_saying_so(app, runner, tmp_path):
+    long_title, long_comment = "Her " * 80, "word " * 21_000  # 320 characters; 105,000 (over BODY_MAX)
+    export = tmp_path / "long.xml"
+    export.write_text(WORDPRESS.read_text()
+                      .replace("<![CDATA[Persona, &#8220;the mask&#8221; and the cut]]>", f"<![CDATA[{long_title}]]>")
+                      .replace("<![CDATA[Level three: both, surely.]]>", f"<![CDATA[{long_comment}]]>"))
+    output = imported(runner, "wordpress", export)
+    assert "Title shortened to the board's 200 characters" in output
+    assert "Comments not imported: 1 over 100,000 characters, 1 pending" in output
+    with app.app_context():
+        title = db.session.scalar(select(Thread.title).where(Thread.title.like("Her Her%")))
+        assert len(title) <= 200 and title.endswith("Her…")
+    her = thread_titled(app, HER_TITLE)
+    assert her.reply_count == 6  # level four and five now answer level two
+
+
 def test_categories_name_films_already_on_the_board(app, runner):
     author = make_user(app)
     persona = make_thread(app, author, film=("Persona", 1966)).film_id
