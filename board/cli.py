@@ -175,7 +175,7 @@ def run_import(export_type, path: Path, film_name: str | None) -> None:
         for item in items:
             writer.take(export.label(item), lambda: export.read(item))
     invalidate()  # every kept page (front page, films, profiles) shows the imported threads at once
-    click.echo("\n".join(writer.summary.lines()))
+    click.echo("\n".join([*writer.summary.lines(), *export.notes]))
 
 
 # Backup and restore (SQLite) ------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ class DisqusExport:
             raise ImportProblem("not a Disqus export (no <disqus> root in the http://disqus.com namespace)")
         self.threads = root.findall("d:thread", NS)
         self.posts = defaultdict(list)
-        self.orphans = 0
+        orphans = 0
         thread_ids = {thread.get(DSQ_ID) for thread in self.threads}
         for post in root.findall("d:post", NS):
             thread = post.find("d:thread", NS)
@@ -30,7 +30,8 @@ class DisqusExport:
             if thread_id in thread_ids:
                 self.posts[thread_id].append(post)
             else:
-                self.orphans += 1
+                orphans += 1
+        self.notes = [f"Comments not imported: {orphans} of no thread in the file."] if orphans else []
 
     def __len__(self) -> int:
         return len(self.threads)

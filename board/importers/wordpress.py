@@ -31,6 +31,7 @@ class WordPressExport:
         # Post and comment ids are numbers per blog: the blog's address keeps two blogs' ids apart.
         self.site = text_of(channel, "wp:base_blog_url", self.ns) or text_of(channel, "link") or "wordpress"
         self.items = channel.findall("item")
+        self.notes: list[str] = []
         self.authors = {}
         for element in channel.findall("wp:author", self.ns):
             login = text_of(element, "wp:author_login", self.ns)

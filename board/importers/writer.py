@@ -26,7 +26,7 @@ class Summary:
     posts: int = 0
     comments: int = 0
     members: int = 0
-    unchanged: int = 0  # posts imported before: only comments new since then are added
+    unchanged: int = 0  # threads already on the board (imported before, or the blog post a Disqus thread joins)
     skipped: list[Skipped] = field(default_factory=list)
     left_out: Counter = field(default_factory=Counter)  # comments not imported, by why
     notes: list[str] = field(default_factory=list)
@@ -35,7 +35,7 @@ class Summary:
         lines = [f"Imported {self.posts} post{'s' * (self.posts != 1)}, {self.comments} "
                  f"comment{'s' * (self.comments != 1)}, {self.members} new member{'s' * (self.members != 1)}."]
         if self.unchanged:
-            lines.append(f"Imported before (kept as they are, new comments added): {self.unchanged}.")
+            lines.append(f"Already on the board (only comments new to it added): {self.unchanged}.")
         if self.left_out:
             lines.append("Comments not imported: " + ", ".join(f"{n} {why}" for why, n in sorted(self.left_out.items())) + ".")
         lines += self.notes
