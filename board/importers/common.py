@@ -131,13 +131,13 @@ class BoardMarkdown(MarkdownConverter):
             return alt
         if "a" in parent_tags:  # inside a link already: the link's words
             return alt or "image"
-        return f"[{self.escape(alt or 'image', parent_tags)}]({src})"
+        return f"[{self.escape(alt or 'image', parent_tags)}]({destination(src)})"
 
     def convert_iframe(self, el, text, parent_tags):
         """An embedded player (YouTube, Vimeo) becomes a link to what it played."""
         src = (el.attrs.get("src") or "").strip()
         name = re.sub(r"[\[\]\s]+", " ", el.attrs.get("title") or "").strip() or "Embedded video"
-        return f"\n\n[{name}]({src})\n\n" if linkable(src) else ""
+        return f"\n\n[{name}]({destination(src)})\n\n" if linkable(src) else ""
 
     def convert_nothing(self, el, text, parent_tags):
         """Code, styles and widgets: none of their text is the author's words."""
@@ -149,7 +149,17 @@ class BoardMarkdown(MarkdownConverter):
 
 def linkable(href: str | None) -> bool:
     """An absolute link of a kind the board's sanitizer keeps (the sanitizer still has the last word)."""
-    return bool(href) and urlsplit(href.strip()).scheme.lower() in ALLOWED_PROTOCOLS and "\n" not in href
+    if not href or "\n" in href:
+        return False
+    try:
+        return urlsplit(href.strip()).scheme.lower() in ALLOWED_PROTOCOLS
+    except ValueError:  # "http://[" and other addresses urllib cannot split
+        return False
+
+
+def destination(url: str) -> str:
+    """A Markdown link destination: in <…> when it holds spaces or parentheses ("still (1).jpg")."""
+    return f"<{url}>" if re.search(r"[\s()<>]", url) and "<" not in url and ">" not in url else url
 
 
 def markdown_from_html(source: str) -> str:
