@@ -24,7 +24,7 @@ from .settings import write_instance_config
 
 
 def init_app(app) -> None:
-    for command in (init_db, create_admin, set_role, demo, remove_demo, setup, backup, restore):
+    for command in (init_db, create_admin, set_role, demo, remove_demo, setup, backup, restore, import_blog):
         app.cli.add_command(command)
 
 
@@ -137,6 +137,45 @@ def setup():
     if current_app.config["DEMO"]:
         demo.callback()
     sys.stdout.flush()
+
+
+# Importing a blog (board/importers/) ----------------------------------------------------------------------------------
+
+@click.command("import")
+@with_appcontext
+@click.argument("source", type=click.Choice(["wordpress", "disqus"]))
+@click.argument("path", metavar="FILE.xml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--film", metavar='"TITLE (YEAR)"', help="The film every post of the file is about.")
+def import_blog(source: str, path: Path, film: str | None):
+    """Import a blog: wordpress FILE.xml (Tools → Export) makes each published post a thread and its approved
+    comments replies; disqus FILE.xml adds comments to the WordPress post at the same address, or starts a thread."""
+    from .importers.disqus import DisqusExport
+    from .importers.wordpress import WordPressExport
+
+    run_import({"wordpress": WordPressExport, "disqus": DisqusExport}[source], path, film)
+
+
+def run_import(export_type, path: Path, film_name: str | None) -> None:
+    from .importers.common import ImportProblem
+    from .importers.writer import Writer
+    from .models import FILM_TITLE_MAX, Film
+
+    try:
+        export = export_type(path)
+    except ImportProblem as problem:
+        raise click.ClickException(f"{path.name}: {problem}; nothing was imported.") from None
+    film = None
+    if film_name is not None:
+        if not film_name.strip():
+            raise click.BadParameter("name a film, such as \"Her (2013)\"", param_hint="--film")
+        film = Film.find_or_create(film_name.strip()[:FILM_TITLE_MAX], None)
+        db.session.commit()
+    writer = Writer(export.kind, film)
+    with click.progressbar(export, label=f"Importing {path.name}", show_pos=True, file=sys.stderr) as items:
+        for item in items:
+            writer.take(export.label(item), lambda: export.read(item))
+    invalidate()  # every kept page (front page, films, profiles) shows the imported threads at once
+    click.echo("\n".join([*writer.summary.lines(), *export.notes]))
 
 
 # Backup and restore (SQLite) ------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """The board's records and the rules on them: members, films, threads, posts, votes, moderation."""
+import hashlib
 import re
 import secrets
 import unicodedata
@@ -455,8 +456,10 @@ class Thread(db.Model):
         return and_(cls.pinned.is_(True), or_(cls.pinned_until.is_(None), cls.pinned_until > now))
 
     @classmethod
-    def start(cls, author: User, film: Film, title: str, body: str, has_spoilers: bool) -> "Thread":
-        now = utcnow()
+    def start(cls, author: User, film: Film, title: str, body: "str | RenderedPost", has_spoilers: bool,
+              at: datetime | None = None) -> "Thread":
+        """A new thread with its opening post, written now (or `at`: an imported blog post keeps its date)."""
+        now = at or utcnow()
         thread = cls(
             film=film, author=author, title=title, has_spoilers=has_spoilers, created_at=now, last_activity_at=now
         )
@@ -682,16 +685,17 @@ class Post(db.Model):
         return self if self.depth < MAX_DEPTH else db.session.get(Post, self.parent_id)
 
     def add_reply(self, author: User, body: "str | RenderedPost",
-                  notify: "Callable[[Post], object] | None" = None) -> "Post":
+                  notify: "Callable[[Post], object] | None" = None, at: datetime | None = None) -> "Post":
         """A new reply under this post (or at the deepest allowed level); a resubmission returns the first.
 
         `notify(reply)` runs once the reply is written, before the thread's counters are: they come last because on
         PostgreSQL the thread's row stays locked from that UPDATE to COMMIT, and every reply to the thread waits.
+        `at` dates a reply written before now (an imported comment): the thread's last activity moves only forward.
         """
         body = body if isinstance(body, RenderedPost) else render_body(body)
         parent = self.reply_parent()
         one_at_a_time(db.session.connection(), f"replies:{author.id}")  # a double submit is found by the second
-        now = utcnow()
+        now = at or utcnow()
         duplicate = db.session.scalar(
             select(Post).where(
                 Post.author_id == author.id,
@@ -716,7 +720,8 @@ class Post(db.Model):
         db.session.execute(
             update(Thread)
             .where(Thread.id == parent.thread_id)
-            .values(reply_count=Thread.reply_count + 1, last_activity_at=now)
+            .values(reply_count=Thread.reply_count + 1,
+                    last_activity_at=now if at is None else case((Thread.last_activity_at < at, at), else_=Thread.last_activity_at))
         )
         return reply
 
@@ -1270,6 +1275,46 @@ class ModAction(db.Model):
 @event.listens_for(ModAction, "before_delete")
 def _refuse_rewriting_history(_mapper, _connection, target):
     raise PermissionError(f"moderation records are append-only (tried to change #{target.id})")
+
+
+class ImportSource(db.Model):
+    """Where an imported thread, post or member came from (a blog post, a comment, a commenter): `flask import` finds
+    what it brought over before, so importing the same export again changes nothing (board/importers/)."""
+
+    __tablename__ = "import_sources"
+
+    KEY_MAX = 255
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(24))  # "wordpress:post", "disqus:post", "member:email", "link"…
+    source_id: Mapped[str] = mapped_column(String(KEY_MAX))
+    # Deleting what was imported deletes its record (remove-demo deletes threads with their posts by statement).
+    thread_id: Mapped[int | None] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"), index=True)
+    post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str | None] = mapped_column(String(TITLE_MAX))  # as the source wrote it: a commenter's own name
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (Index("uq_import_sources_kind_source", "kind", "source_id", unique=True),)
+
+    @staticmethod
+    def key(source_id: str) -> str:
+        """The stored form of a source id: as given, or a digest of one too long for the column (a long link)."""
+        if len(source_id) <= ImportSource.KEY_MAX:
+            return source_id
+        return "sha256:" + hashlib.sha256(source_id.encode()).hexdigest()
+
+    @classmethod
+    def find(cls, kind: str, source_id: str) -> "ImportSource | None":
+        return db.session.scalar(select(cls).where(cls.kind == kind, cls.source_id == cls.key(source_id)))
+
+    @classmethod
+    def note(cls, kind: str, source_id: str, *, thread_id: int | None = None, post_id: int | None = None,
+             member_id: int | None = None, label: str | None = None) -> "ImportSource":
+        record = cls(kind=kind, source_id=cls.key(source_id), thread_id=thread_id, post_id=post_id,
+                     member_id=member_id, label=label[:TITLE_MAX] if label else None)
+        db.session.add(record)
+        return record
 
 
 class RateLimitHit(db.Model):
