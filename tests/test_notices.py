@@ -15,6 +15,7 @@ from .conftest import dispose, make_test_app, reset_database
 from .factories import fetch, make_thread, make_user
 from .mailbox import deliver_all
 from .test_email_accounts import made_ago, path_of, token_of
+from .test_page_cache import renders_of, visit
 
 ALICE_MAIL = "alice@example.com"
 
@@ -449,3 +450,22 @@ def test_the_settings_form_needs_its_csrf_token(app, client, alice):
     client.log_in(alice)
     assert client.post("/account/notices", data={"notices": "digest"}).status_code == 400
     assert mode_of(app, alice) == EmailNotices.OFF
+
+
+# The page cache ---------------------------------------------------------------------------------------------------
+
+def test_a_notice_and_its_delivery_leave_other_threads_kept_pages_a_hit(app, client, mailbox, alice, bob):
+    here = make_thread(app, alice, title="Here")
+    elsewhere = make_thread(app, bob, title="Elsewhere", film=("Stalker", 1979))
+    choose(app, alice, EmailNotices.IMMEDIATE)
+    visitor = app.test_client()
+    for url in (f"/threads/{here.id}", f"/threads/{elsewhere.id}"):
+        visit(visitor, url)
+    client.log_in(bob)
+    reply(client, here.opening_post.id, "A reply that mails its notice.")
+    deliver_all(app)
+    assert len(mailbox.to(ALICE_MAIL)) == 1
+    with renders_of("threads/show.html", app) as renders:
+        assert "Elsewhere" in visit(visitor, f"/threads/{elsewhere.id}").get_data(as_text=True)
+    assert renders == []  # the outbox is on no page: queuing and delivering renewed nothing else
+    assert "A reply that mails its notice." in visit(visitor, f"/threads/{here.id}").get_data(as_text=True)
