@@ -23,7 +23,7 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_mailman import EmailMessage, Mail
-from sqlalchemy import DateTime, Index, Integer, String, Text, select, update
+from sqlalchemy import DateTime, Index, Integer, String, Text, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -90,11 +90,24 @@ def init_app(app) -> None:
 def send(recipient: str, template: str, list_unsubscribe: str | None = None, **context) -> OutgoingMail:
     """Queue templates/mail/<template>.txt (its first line the subject) for `recipient`, in the caller's transaction;
     with `list_unsubscribe`, as a NOTICE carrying that link in its List-Unsubscribe header."""
-    subject, _, body = render_template(f"mail/{template}.txt", **context).partition("\n")
-    message = OutgoingMail(recipient=recipient, subject=subject.strip()[:SUBJECT_MAX], body=body.lstrip("\n"))
-    if list_unsubscribe:
-        message.kind, message.link = OutgoingMail.NOTICE, list_unsubscribe
+    message = OutgoingMail(**composed(recipient, template, list_unsubscribe, **context))
     db.session.add(message)
+    return message
+
+
+def send_all(messages: list[dict]) -> None:
+    """Queue messages made by `composed`, in one INSERT whatever their number (a reply's notices)."""
+    if messages:
+        db.session.execute(insert(OutgoingMail), messages)
+
+
+def composed(recipient: str, template: str, list_unsubscribe: str | None = None, **context) -> dict:
+    """An outbox row's values for templates/mail/<template>.txt rendered now."""
+    subject, _, body = render_template(f"mail/{template}.txt", **context).partition("\n")
+    message = {"recipient": recipient, "subject": subject.strip()[:SUBJECT_MAX], "body": body.lstrip("\n"),
+               "kind": OutgoingMail.MESSAGE, "link": None}
+    if list_unsubscribe:
+        message.update(kind=OutgoingMail.NOTICE, link=list_unsubscribe)
     return message
 
 

@@ -72,16 +72,18 @@ def links_for(member: User) -> dict:
     }
 
 
-def queue(member: User, template: str, **context) -> None:
+def notice(member: User, template: str, **context) -> dict:
+    """A notice's outbox row: templates/mail/<template>.txt with the member's links, and its List-Unsubscribe link."""
     links = links_for(member)
-    mail.send(member.email, template, list_unsubscribe=links["unsubscribe"], member=member, **links, **context)
+    return mail.composed(member.email, template, list_unsubscribe=links["unsubscribe"], member=member, **links,
+                         **context)
 
 
 # At once ------------------------------------------------------------------------------------------------------------
 
 def queue_immediate(post: Post, notifications: list[Notification]) -> None:
     """Queue a notice for each new notification whose member wants them at once and has nothing else unread in its
-    topic (see the module's docstring). Two SELECTs whatever the number of recipients; nothing when nobody wants mail.
+    topic (see the module's docstring). Two SELECTs and one INSERT whatever the number of recipients; nothing when nobody wants mail.
     """
     by_recipient = {notification.recipient_id: notification for notification in notifications}
     if not by_recipient:
@@ -104,14 +106,16 @@ def queue_immediate(post: Post, notifications: list[Notification]) -> None:
         )
     ).all())
     actor = db.session.get(User, post.author_id)
+    notices = []
     for member in members:
         notification = by_recipient[member.id]
         if (member.id, notification.topic) in waiting:
             continue  # one mail about this conversation is already waiting to be read
         # The notification is new: its post, thread and actor are the ones in hand (no lazy loads).
         notification.post, notification.actor = post, actor
-        queue(member, "notice", notification=notification, line=what_happened(notification),
-              excerpt=excerpt(notification), link=absolute_url("reading.permalink", post_id=post.id))
+        notices.append(notice(member, "notice", line=what_happened(notification), excerpt=excerpt(notification),
+                              link=absolute_url("reading.permalink", post_id=post.id)))
+    mail.send_all(notices)
 
 
 # Daily digest -------------------------------------------------------------------------------------------------------
@@ -197,7 +201,7 @@ def queue_digest(member_id: int, now: datetime) -> bool:
          "link": absolute_url("reading.permalink", post_id=item.post_id)}
         for item in items[:DIGEST_MAX_ITEMS]
     ]
-    queue(member, "digest", items=lines, more=len(items) > DIGEST_MAX_ITEMS)
+    mail.send_all([notice(member, "digest", items=lines, more=len(items) > DIGEST_MAX_ITEMS)])
     db.session.commit()
     return True
 

@@ -469,3 +469,30 @@ def test_a_notice_and_its_delivery_leave_other_threads_kept_pages_a_hit(app, cli
         assert "Elsewhere" in visit(visitor, f"/threads/{elsewhere.id}").get_data(as_text=True)
     assert renders == []  # the outbox is on no page: queuing and delivering renewed nothing else
     assert "A reply that mails its notice." in visit(visitor, f"/threads/{here.id}").get_data(as_text=True)
+
+
+# Statements -------------------------------------------------------------------------------------------------------
+
+def test_a_reply_queues_its_notices_in_the_same_few_statements_for_2_or_10_followers(app, client, count_queries, bob):
+    """Followers who want notices at once: the reply's statements do not grow with them (no query per recipient)."""
+    counts = []
+    for followers in (2, 10):
+        thread = make_thread(app, bob, title=f"Followed by {followers}")
+        with app.app_context():
+            for number in range(followers):
+                member = User.register(f"fan{followers}x{number}", "a long enough password")
+                db.session.flush()
+                member.email = f"fan{followers}x{number}@example.com"
+                EmailNotices.set(member, EmailNotices.IMMEDIATE)
+                ThreadSubscription.set(member, db.session.get(type(thread), thread.id), ThreadSubscription.FOLLOW)
+            db.session.commit()
+        client.log_in(bob)
+        token = client.csrf_token()
+        before = queued(app)
+        with count_queries() as counter:
+            response = client.post(f"/posts/{thread.opening_post.id}/reply", data={"body": "To all.", "csrf_token": token})
+        assert response.status_code == 303
+        assert queued(app) - before == followers
+        # Each notification is its own INSERT (board/notifications.py, before notices); the notices add none per member.
+        counts.append(len([sql for sql in counter.statements if not sql.startswith("INSERT INTO notifications")]))
+    assert counts[0] == counts[1], counts
