@@ -309,6 +309,21 @@ def test_a_thread_marked_spoiler_or_a_post_marked_spoiler_shows_no_excerpt(app, 
         assert secret not in whole(digest)
 
 
+def test_a_mention_opening_a_thread_marked_spoiler_is_mailed_at_once_without_its_text(app, client, mailbox, alice, bob):
+    choose(app, alice, EmailNotices.IMMEDIATE)
+    client.log_in(bob)
+    response = client.submit("/threads/new", {"title": "The ||Keyser|| reveal", "film_title": "The Usual Suspects",
+                                              "film_year": "1995", "has_spoilers": "y",
+                                              "body": "@alice Keyser is the cripple, plain as day."})
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    deliver_all(app)
+    [message] = mailbox.to(ALICE_MAIL)
+    assert header(message, "Subject") == "bob mentioned you in “The [spoiler] reveal”"
+    assert "Contains spoilers — excerpt hidden." in mailbox.body(message)
+    for secret in SECRETS:
+        assert secret not in whole(message)
+
+
 # Unsubscribing ----------------------------------------------------------------------------------------------------
 
 def unsubscribe_link(app, client, mailbox, alice, bob) -> str:
