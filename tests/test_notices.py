@@ -1,5 +1,6 @@
 """Email notices (board/notices.py): at once or as a daily digest, spoiler-safe, stopped by a one-click link — with the
 board's real mail worker and a real SMTP server in this process (tests/mailbox.py)."""
+import threading
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -511,3 +512,39 @@ def test_a_reply_queues_its_notices_in_the_same_few_statements_for_2_or_10_follo
         # Each notification is its own INSERT (board/notifications.py, before notices); the notices add none per member.
         counts.append(len([sql for sql in counter.statements if not sql.startswith("INSERT INTO notifications")]))
     assert counts[0] == counts[1], counts
+
+
+# Workers side by side, and a board without BASE_URL ---------------------------------------------------------------
+
+def test_two_workers_composing_digests_at_once_queue_one(app, client, alice, bob):
+    thread = make_thread(app, alice)
+    choose(app, alice, EmailNotices.DIGEST)
+    client.log_in(bob)
+    reply(client, thread.opening_post.id, "One digest, however many workers.")
+    start, counts = threading.Barrier(2), []
+
+    def worker():
+        with app.app_context():
+            start.wait()
+            counts.append(queue_due_digests())
+            db.session.remove()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    for each in workers:
+        each.start()
+    for each in workers:
+        each.join()
+    assert sorted(counts) == [0, 1] and queued(app) == 1
+
+
+def test_without_base_url_the_worker_queues_no_digest_and_says_why(app_factory, caplog):
+    board = app_factory()  # no BASE_URL: no address to build a digest's links on
+    alice = make_user(board, "alice")
+    with board.app_context():
+        member = db.session.get(User, alice.id)
+        member.email = ALICE_MAIL
+        EmailNotices.set(member, EmailNotices.DIGEST)
+        db.session.commit()
+    deliver_all(board)  # the worker carries on
+    assert queued(board) == 0
+    assert "Digests need BASE_URL" in caplog.text
