@@ -274,6 +274,18 @@ def test_read_notifications_are_not_in_the_digest(app, client, mailbox, alice, b
 SECRETS = ("Rosebud", "was his sled", "Tyler", "dead all along", "Keyser")
 
 
+def assert_spoiler_free(message) -> None:
+    for secret in SECRETS:
+        assert secret not in whole(message), secret
+
+
+def start_spoiler_thread_mentioning_alice(client, title: str) -> None:
+    """A thread marked "contains spoilers" whose opening post mentions @alice and gives the twist away."""
+    response = client.submit("/threads/new", {"title": title, "film_title": "The Usual Suspects", "film_year": "1995",
+                                              "has_spoilers": "y", "body": "@alice Keyser is the cripple, plain as day."})
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+
+
 def test_no_spoiler_reaches_a_notice_subject_or_body(app, client, mailbox, alice, bob):
     thread = make_thread(app, alice, title="The ||Rosebud|| question")
     choose(app, alice, EmailNotices.IMMEDIATE)
@@ -284,17 +296,13 @@ def test_no_spoiler_reaches_a_notice_subject_or_body(app, client, mailbox, alice
     [message] = mailbox.to(ALICE_MAIL)
     assert header(message, "Subject") == "bob replied to your post in “The [spoiler] question”"
     assert "[spoiler]" in mailbox.body(message) and "Wow." in mailbox.body(message)
-    for secret in SECRETS:
-        assert secret not in whole(message)
+    assert_spoiler_free(message)
 
 
 def test_a_thread_marked_spoiler_or_a_post_marked_spoiler_shows_no_excerpt(app, client, mailbox, alice, bob):
     choose(app, alice, EmailNotices.DIGEST)
     client.log_in(bob)
-    response = client.submit("/threads/new", {"title": "Usual Suspects talk", "film_title": "The Usual Suspects",
-                                              "film_year": "1995", "has_spoilers": "y",
-                                              "body": "@alice Keyser is the cripple, plain as day."})
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    start_spoiler_thread_mentioning_alice(client, "Usual Suspects talk")
     mine = make_thread(app, alice, title="Fight Club")
     reply(client, mine.opening_post.id, "Tyler was never there; you were dead all along, in a way.")
     with app.app_context():
@@ -306,23 +314,18 @@ def test_a_thread_marked_spoiler_or_a_post_marked_spoiler_shows_no_excerpt(app, 
     body = mailbox.body(digest)
     assert "bob mentioned you in “Usual Suspects talk”" in body
     assert body.count("Contains spoilers — excerpt hidden.") == 2
-    for secret in SECRETS:
-        assert secret not in whole(digest)
+    assert_spoiler_free(digest)
 
 
 def test_a_mention_opening_a_thread_marked_spoiler_is_mailed_at_once_without_its_text(app, client, mailbox, alice, bob):
     choose(app, alice, EmailNotices.IMMEDIATE)
     client.log_in(bob)
-    response = client.submit("/threads/new", {"title": "The ||Keyser|| reveal", "film_title": "The Usual Suspects",
-                                              "film_year": "1995", "has_spoilers": "y",
-                                              "body": "@alice Keyser is the cripple, plain as day."})
-    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    start_spoiler_thread_mentioning_alice(client, "The ||Keyser|| reveal")
     deliver_all(app)
     [message] = mailbox.to(ALICE_MAIL)
     assert header(message, "Subject") == "bob mentioned you in “The [spoiler] reveal”"
     assert "Contains spoilers — excerpt hidden." in mailbox.body(message)
-    for secret in SECRETS:
-        assert secret not in whole(message)
+    assert_spoiler_free(message)
 
 
 # Unsubscribing ----------------------------------------------------------------------------------------------------
