@@ -69,6 +69,14 @@ def confirm_email():
     return redirect(url_for("account.email"), 303)
 
 
+NOTICE_WORDS = {
+    EmailNotices.OFF: "Email notices are off.",
+    EmailNotices.IMMEDIATE: "You will get email notices right away.",
+    EmailNotices.DIGEST: "You will get a daily digest by email.",
+}
+ONE_CLICK = "One-Click"
+
+
 @bp.route("/account/notices", methods=["GET", "POST"])
 @login_required
 def notices():
@@ -85,23 +93,16 @@ def notices():
     return render_template("account/notices.html", form=form), 422 if form.errors else 200
 
 
-NOTICE_WORDS = {
-    EmailNotices.OFF: "Email notices are off.",
-    EmailNotices.IMMEDIATE: "You will get email notices right away.",
-    EmailNotices.DIGEST: "You will get a daily digest by email.",
-}
-ONE_CLICK = "One-Click"
-
-
 @bp.route("/notices/unsubscribe", methods=["GET", "POST"])
 @csrf.exempt
 def unsubscribe():
     """Stop every email notice, from the link in one, without logging in: GET shows a button (a mail scanner that
     opens links changes nothing), POST stops them — from that button, or from a mail client (RFC 8058).
 
-    No CSRF token: a mail client's one-click POST cannot carry one, and none is needed. CSRF abuses a browser's
-    cookies; this route reads none to decide anything — the signed token in the link, which only the recipient's
-    mailbox holds and no other site can forge, names the member, and all it can do is turn their notices off.
+    No CSRF token: a mail client's one-click POST cannot carry one, and none is needed. CSRF rides on a browser's
+    cookies; here no cookie can make anything happen (a session can only make it refuse: another member's link).
+    The signed token in the link, which only the recipient's mailbox holds and no other site can forge, names the
+    member, and all it can do is turn their notices off.
     """
     token = request.args.get("token", "")
     try:

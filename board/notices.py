@@ -83,7 +83,8 @@ def notice(member: User, template: str, **context) -> dict:
 
 def queue_immediate(post: Post, notifications: list[Notification]) -> None:
     """Queue a notice for each new notification whose member wants them at once and has nothing else unread in its
-    topic (see the module's docstring). Two SELECTs and one INSERT whatever the number of recipients; nothing when nobody wants mail.
+    topic that the inbox still shows (see the module's docstring). Two SELECTs and one INSERT whatever the number of
+    recipients; nothing at all when nobody wants mail.
     """
     by_recipient = {notification.recipient_id: notification for notification in notifications}
     if not by_recipient:
@@ -99,7 +100,7 @@ def queue_immediate(post: Post, notifications: list[Notification]) -> None:
     if not members:
         return
     waiting = set(db.session.execute(
-        select(Notification.recipient_id, Notification.topic).where(
+        Notification.shown(select(Notification.recipient_id, Notification.topic), aliased(Post)).where(
             Notification.recipient_id.in_([member.id for member in members]),
             Notification.topic.in_({by_recipient[member.id].topic for member in members}),
             Notification.read_at.is_(None), Notification.post_id != post.id,

@@ -9,7 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, EmailNotices, Notification, Post, ThreadSubscription, User, utcnow
+from board.models import Block, EmailNotices, Notification, Post, Role, ThreadSubscription, User, utcnow
 from board.notices import queue_due_digests
 
 from .conftest import dispose, make_test_app, reset_database
@@ -125,6 +125,21 @@ def test_a_burst_of_replies_is_one_mail_until_the_member_reads_it(app, client, m
     deliver_all(app)
     assert len(mailbox.to(ALICE_MAIL)) == 2
     assert "One more, after she read the others." in mailbox.body(mailbox.to(ALICE_MAIL)[1])
+
+
+def test_a_reply_hidden_by_moderators_does_not_hold_back_the_next_mail(app, client, mailbox, alice, bob):
+    thread = make_thread(app, alice)
+    moderator = make_user(app, "moddy", role=Role.MODERATOR)
+    choose(app, alice, EmailNotices.IMMEDIATE)
+    client.log_in(bob)
+    reply(client, thread.opening_post.id, "Spam that moderators hide.")
+    with app.app_context():
+        spam = db.session.scalar(db.select(Post).where(Post.author_id == bob.id))
+        spam.hide(db.session.get(User, moderator.id), "Spam")
+        db.session.commit()
+    reply(client, thread.opening_post.id, "A real reply: her inbox shows nothing else unread here.")
+    deliver_all(app)
+    assert len(mailbox.to(ALICE_MAIL)) == 2
 
 
 def test_each_conversation_gets_its_own_mail(app, client, mailbox, alice, bob):
