@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import assets, cli, errors, limits, logs, mail, page_cache, post_html, security, settings, spoilers, templating
+from . import assets, cli, errors, limits, logs, mail, notices, page_cache, post_html, security, settings, spoilers, templating
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -64,4 +64,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.init_app(app)
     cli.init_app(app)
     mail.init_app(app)
+    notices.init_app(app)
     return app

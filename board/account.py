@@ -1,14 +1,15 @@
-"""A member's email address: set it (current password required), confirm it through a signed link sent to it."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+"""A member's email address: set it (current password required), confirm it through a signed link sent to it; and
+the notices sent to it (board/notices.py): chosen here, stopped by the one-click link each of them carries."""
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from . import mail
 from .email_addresses import folded
-from .extensions import db
-from .forms import EmailForm
-from .models import User
-from .tokens import BadToken, confirmation_of, email_confirmation_token
+from .extensions import csrf, db
+from .forms import EmailForm, NoticesForm
+from .models import EmailNotices, User
+from .tokens import BadToken, confirmation_of, email_confirmation_token, member_for_unsubscribe
 
 bp = Blueprint("account", __name__)
 ADDRESS_TAKEN = "Another account has confirmed that address. Use another, or reset that account's password."
@@ -66,3 +67,58 @@ def confirm_email():
         abort(409, ADDRESS_TAKEN)
     flash(f"Your email address is now {address}.")
     return redirect(url_for("account.email"), 303)
+
+
+NOTICE_WORDS = {
+    EmailNotices.OFF: "Email notices are off.",
+    EmailNotices.IMMEDIATE: "You will get email notices right away.",
+    EmailNotices.DIGEST: "You will get a daily digest by email.",
+}
+ONE_CLICK = "One-Click"
+
+
+@bp.route("/account/notices", methods=["GET", "POST"])
+@login_required
+def notices():
+    """Email notices: never, right away, or a daily digest; only to a confirmed address."""
+    form = NoticesForm(data={"notices": EmailNotices.mode_of(current_user)})
+    if form.validate_on_submit():
+        if form.notices.data != EmailNotices.OFF and not current_user.email:
+            form.notices.errors.append("Confirm an email address first: notices go only to a confirmed address.")
+        else:
+            EmailNotices.set(current_user, form.notices.data)
+            db.session.commit()
+            flash(NOTICE_WORDS[form.notices.data])
+            return redirect(url_for("account.notices"), 303)
+    return render_template("account/notices.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/notices/unsubscribe", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe():
+    """Stop every email notice, from the link in one, without logging in: GET shows a button (a mail scanner that
+    opens links changes nothing), POST stops them — from that button, or from a mail client (RFC 8058).
+
+    No CSRF token: a mail client's one-click POST cannot carry one, and none is needed. CSRF rides on a browser's
+    cookies; here no cookie can make anything happen (a session can only make it refuse: another member's link).
+    The signed token in the link, which only the recipient's mailbox holds and no other site can forge, names the
+    member, and all it can do is turn their notices off.
+    """
+    token = request.args.get("token", "")
+    try:
+        member = member_for_unsubscribe(token)
+    except BadToken as bad:
+        abort(400, f"{bad} Choose your notices on your account's notices page instead.")
+    if current_user.is_authenticated and current_user.id != member.id:
+        abort(403, "This unsubscribe link is for another account. Log out, or log in as that member, to use it.")
+    if request.method == "GET":
+        response = make_response(render_template(
+            "account/unsubscribe.html", member=member, token=token, mode=EmailNotices.mode_of(member)))
+        response.headers["Cache-Control"] = "no-store"  # it shows whose link this is
+        return response
+    EmailNotices.set(member, EmailNotices.OFF)
+    db.session.commit()
+    if request.form.get("List-Unsubscribe") == ONE_CLICK:  # a mail client: nobody reads the answer
+        return "Unsubscribed.", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
+    flash(NOTICE_WORDS[EmailNotices.OFF])
+    return redirect(url_for("account.unsubscribe", token=token), 303)

@@ -147,6 +147,14 @@ class EmailForm(FlaskForm):
     current = PasswordField("Current password", validators=[InputRequired("Enter your current password.")])
 
 
+class NoticesForm(FlaskForm):
+    notices = RadioField("Email me about replies, mentions and threads I follow", choices={
+        "off": "Never (the inbox on the site only)",
+        "immediate": "Right away: one mail per conversation, then none about it until I read it in my inbox",
+        "digest": "Once a day at most: a digest of what is new, none when nothing is",
+    }, validators=[InputRequired("Choose how you want notices.")])
+
+
 class ForgotPasswordForm(FlaskForm):
     email = email_field("Your account's email address", required="Enter the address your account has.")
 

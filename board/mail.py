@@ -23,7 +23,7 @@ import click
 from flask import current_app, render_template
 from flask.cli import with_appcontext
 from flask_mailman import EmailMessage, Mail
-from sqlalchemy import DateTime, Index, Integer, String, Text, select, update
+from sqlalchemy import DateTime, Index, Integer, String, Text, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -31,7 +31,7 @@ from .database import READS_ONLY
 from .email_addresses import EMAIL_MAX
 from .extensions import db
 from .files import PRIVATE_FILE, private_directory
-from .models import User, utcnow
+from .models import EmailNotices, User, utcnow
 
 mailman = Mail()
 
@@ -54,13 +54,17 @@ class OutgoingMail(db.Model):
     # A "forgot password" request: composed by the worker only if a member has confirmed `recipient`, so the request
     # itself does the same work whether or not the address belongs to anyone (board/auth.py).
     PASSWORD_RESET = "password_reset"
+    # A notice or digest (board/notices.py): `link` is its one-click unsubscribe link (the List-Unsubscribe header),
+    # and it is delivered only while its member still wants notices at this address.
+    NOTICE = "notice"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default=MESSAGE)
     recipient: Mapped[str] = mapped_column(String(EMAIL_MAX))
     subject: Mapped[str] = mapped_column(String(SUBJECT_MAX), default="")
     body: Mapped[str] = mapped_column(Text, default="")
-    link: Mapped[str | None] = mapped_column(String(LINK_MAX))  # PASSWORD_RESET: the reset page the token goes to
+    # PASSWORD_RESET: the reset page the token goes to; NOTICE: its unsubscribe link.
+    link: Mapped[str | None] = mapped_column(String(LINK_MAX))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     # When a worker may take it next: now for a new row; the lease while claimed; the backoff after a failure.
@@ -83,11 +87,27 @@ def init_app(app) -> None:
     app.cli.add_command(mail_worker)
 
 
-def send(recipient: str, template: str, **context) -> OutgoingMail:
-    """Queue templates/mail/<template>.txt (its first line the subject) for `recipient`, in the caller's transaction."""
-    subject, _, body = render_template(f"mail/{template}.txt", **context).partition("\n")
-    message = OutgoingMail(recipient=recipient, subject=subject.strip()[:SUBJECT_MAX], body=body.lstrip("\n"))
+def send(recipient: str, template: str, list_unsubscribe: str | None = None, **context) -> OutgoingMail:
+    """Queue templates/mail/<template>.txt (its first line the subject) for `recipient`, in the caller's transaction;
+    with `list_unsubscribe`, as a NOTICE carrying that link in its List-Unsubscribe header."""
+    message = OutgoingMail(**composed(recipient, template, list_unsubscribe, **context))
     db.session.add(message)
+    return message
+
+
+def send_all(messages: list[dict]) -> None:
+    """Queue messages made by `composed`, in one INSERT whatever their number (a reply's notices)."""
+    if messages:
+        db.session.execute(insert(OutgoingMail), messages)
+
+
+def composed(recipient: str, template: str, list_unsubscribe: str | None = None, **context) -> dict:
+    """An outbox row's values for templates/mail/<template>.txt rendered now."""
+    subject, _, body = render_template(f"mail/{template}.txt", **context).partition("\n")
+    message = {"recipient": recipient, "subject": subject.strip()[:SUBJECT_MAX], "body": body.lstrip("\n"),
+               "kind": OutgoingMail.MESSAGE, "link": None}
+    if list_unsubscribe:
+        message.update(kind=OutgoingMail.NOTICE, link=list_unsubscribe)
     return message
 
 
@@ -153,7 +173,18 @@ def compose(row: OutgoingMail) -> EmailMessage | None:
         link = f"{row.link}?token={password_reset_token(member)}"
         subject, _, body = render_template("mail/password_reset.txt", member=member, link=link).partition("\n")
         body = body.lstrip("\n")
-    return EmailMessage(subject.strip(), body, from_email=current_app.config["MAIL_FROM"], to=[row.recipient])
+    headers = {}
+    if row.kind == OutgoingMail.NOTICE:
+        member = User.by_email(row.recipient)
+        wanted = member is not None and EmailNotices.mode_of(member) != EmailNotices.OFF
+        db.session.commit()
+        if not wanted:
+            return None  # unsubscribed (or the address changed) since it was queued
+        # RFC 2369 and RFC 8058: mail clients offer "unsubscribe", and may do it with one POST to the link.
+        headers = {"List-Unsubscribe": f"<{row.link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                   "Auto-Submitted": "auto-generated"}
+    return EmailMessage(subject.strip(), body, from_email=current_app.config["MAIL_FROM"], to=[row.recipient],
+                        headers=headers)
 
 
 def deliver(message: EmailMessage, row: OutgoingMail) -> None:
@@ -239,10 +270,17 @@ class Never:
 
 
 def work(stop: StopRequest | Never = Never(), once: bool = False, poll: float = POLL_SECONDS) -> None:
-    """Deliver due messages until asked to stop (or, with `once`, until none is due)."""
+    """Deliver due messages until asked to stop (or, with `once`, until none is due); queue due digests first, and
+    again every DIGEST_CHECK_SECONDS."""
+    from .notices import DIGEST_CHECK_SECONDS, queue_due_digests
+
     failing = None
+    digests_at = 0.0
     while not stop:
         try:
+            if time.monotonic() >= digests_at:
+                digests_at = time.monotonic() + DIGEST_CHECK_SECONDS
+                queue_due_digests()
             delivered = deliver_next()
             failing = None
         except SQLAlchemyError as error:  # the database is down or not set up yet: say so once, keep trying

@@ -1006,6 +1006,48 @@ class Block(db.Model):
         return db.session.get(cls, (blocker.id, blocked_id)) is not None
 
 
+class EmailNotices(db.Model):
+    """A member's choice of notices by email (board/notices.py): off (no row), each one at once, or a daily digest.
+
+    `digest_since`: notifications newer than this go in the next digest; `last_digest_at`: when one was last queued
+    (at most one per DIGEST_INTERVAL). Only a confirmed address ever receives them."""
+
+    __tablename__ = "email_notices"
+
+    OFF, IMMEDIATE, DIGEST = "off", "immediate", "digest"
+    MODES = (OFF, IMMEDIATE, DIGEST)
+    DIGEST_INTERVAL = timedelta(hours=24)
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(10), default=OFF)
+    chosen_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    digest_since: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    __table_args__ = (
+        CheckConstraint(f"mode IN {MODES}", name="mode"),
+        Index("ix_email_notices_mode", "mode"),
+    )
+
+    @classmethod
+    def mode_of(cls, member) -> str:
+        choice = db.session.get(cls, member.id)
+        return choice.mode if choice is not None else cls.OFF
+
+    @classmethod
+    def set(cls, member: User, mode: str) -> None:
+        """The member's choice from now on; choosing the digest starts it with what comes in after this moment."""
+        choice = db.session.get(cls, member.id)
+        if choice is None:
+            choice = cls(member_id=member.id, mode=cls.OFF)
+            db.session.add(choice)
+        if choice.mode != mode:
+            now = utcnow()
+            choice.mode, choice.chosen_at = mode, now
+            if mode == cls.DIGEST:
+                choice.digest_since = now
+
+
 class Bookmark(db.Model):
     """A post a member saved (a thread is saved as its opening post): listed as "Saved" on their own profile."""
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased, contains_eager, with_expression
 from .extensions import db
 from .htmx import fragment_or_redirect, is_htmx
 from .markup import _PlainText  # the one parser that knows every spoiler form: mentions extend it
+from .notices import queue_immediate
 from .models import Block, Notification, Post, ThreadSubscription, User, utcnow
 from .spoilers import safe_title
 
@@ -109,6 +110,7 @@ def notify_for(post: Post, replied_to: Post | None = None) -> list[Notification]
         if recipient not in already
     ]
     db.session.add_all(notifications)
+    queue_immediate(post, notifications)
     return notifications
 
 

@@ -55,9 +55,10 @@ from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
+from .mail import OutgoingMail
 from .models import (
-    Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
-    Thread, ThreadSubscription, User, Vote,
+    Block, BoardIdentity, Bookmark, EmailNotices, Film, ModAction, Notification, Post, PostRevision, RateLimitHit,
+    Report, Thread, ThreadSubscription, User, Vote,
 )
 
 cache = Cache()
@@ -397,9 +398,12 @@ class FileLock:
 # A flush or a statement notes references (posts, threads, films by id) and tags; they are turned into tags before
 # COMMIT, while the session may still read (a post's thread, a thread's film), and renewed right after it.
 
-# Shown only in members' own copies (renewed by "members"): their inbox, reports, and their own follows, mutes, blocks
-# and saved posts — never on a page kept for every visitor.
-OWN_CHOICES = (Notification, Report, ThreadSubscription, Block, Bookmark)
+# Shown only in members' own copies (renewed by "members"): their inbox, reports, their own follows, mutes, blocks
+# and saved posts, and their choice of email notices — never on a page kept for every visitor.
+OWN_CHOICES = (Notification, Report, ThreadSubscription, Block, Bookmark, EmailNotices)
+# On no page at all: the limiter's bookkeeping, and the outbox (a reply's notice, the mail worker's deliveries).
+NO_PAGE = (RateLimitHit, OutgoingMail)
+NO_PAGE_TABLES = {model.__tablename__ for model in NO_PAGE}
 UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
@@ -420,8 +424,8 @@ def _note_flush(session, _context) -> None:
 
 def note_record(session, record, new: bool) -> None:
     """The tags of one new, changed or deleted row (conservative: what cannot be mapped renews every page)."""
-    if isinstance(record, RateLimitHit):
-        return  # the limiter's bookkeeping: on no page
+    if isinstance(record, NO_PAGE):
+        return
     writes = noted(session)
     writes["tags"].add(MEMBERS)
     if isinstance(record, Post):
@@ -460,7 +464,7 @@ def _note_statement(state) -> None:
     if not (state.is_update or state.is_delete or state.is_insert):
         return
     table = state.statement.table
-    if table.name == RateLimitHit.__tablename__:
+    if table.name in NO_PAGE_TABLES:
         return
     writes = noted(state.session)
     writes["tags"].add(MEMBERS)

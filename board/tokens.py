@@ -74,3 +74,26 @@ def member_for_reset(token: str) -> User:
     if member is None or not member.email or not hmac.compare_digest(str(data.get("state", "")), reset_state(member)):
         raise BadToken("That link was already used or is no longer valid. Ask for a new one.")
     return member
+
+
+# Unsubscribe links in notice mail: used without logging in (a mail client may POST them, RFC 8058), so the link is
+# the member's only credential. It names the address it was sent to: once the member's address changes, the old
+# mailbox's links no longer speak for them.
+UNSUBSCRIBE_LIFETIME = timedelta(days=60)
+
+
+def address_state(member: User) -> str:
+    return hashlib.sha256(folded(member.email or "").encode()).hexdigest()[:16]
+
+
+def unsubscribe_token(member: User) -> str:
+    return _serializer("unsubscribe").dumps({"member": member.id, "to": address_state(member)})
+
+
+def member_for_unsubscribe(token: str) -> User:
+    """The member an unsubscribe link speaks for, while it is live (60 days, and sent to their current address)."""
+    data = _load(token, "unsubscribe", UNSUBSCRIBE_LIFETIME)
+    member = db.session.get(User, data["member"]) if isinstance(data.get("member"), int) else None
+    if member is None or not member.email or not hmac.compare_digest(str(data.get("to", "")), address_state(member)):
+        raise BadToken("That link was sent to an address this account no longer has.")
+    return member

@@ -3,7 +3,9 @@ import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
+from board.models import Block, Bookmark, EmailNotices, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
+
+from board.tokens import unsubscribe_token
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
@@ -245,6 +247,25 @@ def bookmarks(app, board):
         return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
 
 
+def notice_choices(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(EmailNotices))
+
+
+def target_wants_notices(app, board):
+    """The target has a confirmed address and notices at once: the unsubscribe link in their mail speaks for them."""
+    with app.app_context():
+        target = db.session.get(User, board["target"].id)
+        target.email = "target@example.com"
+        EmailNotices.set(target, EmailNotices.IMMEDIATE)
+        db.session.commit()
+        board["target_unsubscribe"] = unsubscribe_token(target)
+
+
+def target_notices(app, board):
+    return fetch(app, EmailNotices, board["target"].id).mode
+
+
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
@@ -293,12 +314,19 @@ MATRIX = {
     # Members only, their own address (the password is the acting member's): a confirmation link is queued.
     "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
                      expect(MEMBERS, 0, 1)),
+    # Members only, for themselves ("off" needs no address; the other choices a confirmed one: tests/test_notices.py).
+    "email notices": ("/account/notices", {"notices": "off"}, None, notice_choices, expect(MEMBERS, 0, 1)),
+    # Whoever holds the link, without a login (a mail client's one-click POST); a member logged in as someone else is
+    # refused (403) and a banned member's session ends first. The CSRF token is sent and not needed (test_notices.py).
+    "unsubscribe": ("/notices/unsubscribe?token={target_unsubscribe}", {}, target_wants_notices, target_notices,
+                    {role: (303, "off") if role == "anonymous" else (403, "immediate") for role in ROLES}),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
-PLAIN_FORMS = {"new thread", "email change", "forgot password"}  # forms on their own pages: a 303 with htmx too
+PLAIN_FORMS = {"new thread", "email change", "forgot password", "email notices", "unsubscribe"}  # a 303 with htmx too
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
+NO_LOGIN_NEEDED = {"unsubscribe"}  # visitors may do it, and stay on its page
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
 
@@ -310,17 +338,19 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
         setup(app, board)
     token = act_as(app, client, board, role)
     url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
-                     target_name=board["target"].username)
+                     target_name=board["target"].username, target_unsubscribe=board.get("target_unsubscribe"))
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]
     if htmx and status == 303:
         status = 401 if role == "anonymous" else 200
-        if action in PLAIN_FORMS and (role != "anonymous" or action in TO_THE_LOGIN_PAGE):
+        if action in PLAIN_FORMS and (role != "anonymous" or action in TO_THE_LOGIN_PAGE | NO_LOGIN_NEEDED):
             status = 303
     assert response.status_code == status, response.get_data(as_text=True)[:300]
     if action in TO_THE_LOGIN_PAGE and status == 303:
         assert response.headers["Location"] == "/login"
+    elif action in NO_LOGIN_NEEDED and status == 303:
+        assert response.headers["Location"] == url
     elif role == "anonymous":
         assert (response.headers.get("HX-Redirect") if htmx else response.headers["Location"]).startswith("/login?next=")
     if role == "banned":

@@ -8,7 +8,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from board.extensions import db
-from board.models import Post, Report, Role, Thread, User
+from board.models import EmailNotices, Post, Report, Role, Thread, User
+from board.tokens import unsubscribe_token
 
 from ..conftest import dispose
 from ..factories import make_reply, make_thread, make_user
@@ -43,6 +44,7 @@ class Board:
     spoiler_reply_id: int
     reportable_id: int  # a reply the member has not reported
     banned_member_id: int
+    unsubscribe_path: str  # the unsubscribe link in the moderator's notices (they have an address and chose notices)
 
 
 def as_moderator(app, moderator_id: int, act) -> None:
@@ -110,6 +112,12 @@ def board(tmp_path_factory, browser):
         db.session.get(Post, first.id).vote(voter, -1)
         db.session.commit()
     moderated = moderated_thread(app, critic, replier, member, moderator, admin)
+    with app.app_context():
+        moddy = db.session.get(User, moderator.id)
+        moddy.email = "moddy@example.com"
+        EmailNotices.set(moddy, EmailNotices.DIGEST)
+        db.session.commit()
+        moderated["unsubscribe_path"] = f"/notices/unsubscribe?token={unsubscribe_token(moddy)}"
     try:
         with serve(app) as live:
             logins = {}
@@ -248,6 +256,23 @@ def bio_previewed(page, board):
     expect(page.locator("#bio-source-preview em")).to_have_text("long takes")
 
 
+def notices_refused_without_an_address(page, board):
+    page.goto("/account/notices")
+    page.get_by_label(re.compile("^Right away")).check()
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#notices-error")).to_contain_text("Confirm an email address first")
+
+
+def notices_with_an_address(page, board):
+    page.goto("/account/notices")
+    expect(page.get_by_label(re.compile("^Once a day"))).to_be_checked()
+
+
+def unsubscribe_page(page, board):
+    page.goto(board.unsubscribe_path)
+    expect(page.get_by_role("button", name="Stop email notices")).to_be_visible()
+
+
 VIEWS = {
     "front page": (None, front_page),
     "thread as member": ("member", thread_as_member),
@@ -266,6 +291,9 @@ VIEWS = {
     "reply page quoting and previewing": ("member", reply_page_quoting_and_previewing),
     "new thread previewed": ("member", new_thread_previewed),
     "bio previewed": ("member", bio_previewed),
+    "email notices refused": ("member", notices_refused_without_an_address),
+    "email notices chosen": ("moderator", notices_with_an_address),
+    "unsubscribe page": (None, unsubscribe_page),
 }
 
 
