@@ -1,14 +1,14 @@
 """Where imported threads, posts and members came from (WordPress and Disqus ids): importing again finds them.
 
 Revision ID: 0015_import_sources
-Revises: 0009_member_email_mail_outbox
+Revises: 0010_email_notices
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_import_sources"
-down_revision = "0009_member_email_mail_outbox"
+down_revision = "0010_email_notices"
 branch_labels = None
 depends_on = None
 
