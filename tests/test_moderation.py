@@ -3,7 +3,7 @@ import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
+from board.models import Block, Bookmark, ModAction, Post, RetiredName, Role, Thread, ThreadSubscription, User, utcnow
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
@@ -245,6 +245,27 @@ def bookmarks(app, board):
         return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
 
 
+def deleted_accounts(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(RetiredName))
+
+
+def target_deleted(app, board):
+    return fetch(app, User, board["target"].id).is_deleted
+
+
+def snapshot_sessions(app, board):
+    with app.app_context():
+        board["tokens"] = dict(db.session.execute(db.select(User.id, User.session_token)).all())
+
+
+def sessions_ended(app, board):
+    """Members (of those there before the request's client logged in) whose sessions were all ended."""
+    with app.app_context():
+        now = dict(db.session.execute(db.select(User.id, User.session_token)).all())
+    return sum(now[member] != token for member, token in board["tokens"].items())
+
+
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
@@ -293,11 +314,21 @@ MATRIX = {
     # Members only, their own address (the password is the acting member's): a confirmation link is queued.
     "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
                      expect(MEMBERS, 0, 1)),
+    # Leaving (board/account.py, board/admin.py): the acting member's own account, with their own password.
+    "delete account": ("/account/delete", {"posts": "keep", "current": DEFAULT_PASSWORD}, None, deleted_accounts,
+                       expect(MEMBERS, 0, 1)),
+    "delete member": ("/admin/members/{target}/delete", {"posts": "remove", "current": DEFAULT_PASSWORD}, None,
+                      target_deleted, expect(ADMINS_ONLY, False, True)),
+    # The acting member's sessions end (this one starts again). "admin" and "banned" are members made after the
+    # snapshot, so they count 0 here; test_leaving checks the effect for a second session of every member.
+    "log out elsewhere": ("/account/sessions", {}, snapshot_sessions, sessions_ended,
+                          {"anonymous": (303, 0), "member": (303, 1), "author": (303, 1), "banned": (403, 0),
+                           "moderator": (303, 1), "admin": (303, 0)}),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
-PLAIN_FORMS = {"new thread", "email change", "forgot password"}  # forms on their own pages: a 303 with htmx too
+PLAIN_FORMS = {"new thread", "email change", "forgot password", "delete account", "delete member", "log out elsewhere"}  # forms on their own pages: a 303 with htmx too
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
