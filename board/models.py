@@ -249,6 +249,7 @@ class User(UserMixin, db.Model):
         if self.is_deleted:
             return
         addresses = [folded(address) for address in (self.email, self.unconfirmed_email) if address]
+        mention_link = f'href="{profile_path(self.username)}" class="mention"'
         db.session.add(RetiredName(name=self.username.lower()))
         self.username = f"{DELETED_NAME_PREFIX}{self.id}]"
         self.email = self.unconfirmed_email = None
@@ -266,6 +267,9 @@ class User(UserMixin, db.Model):
                 func.lower(OutgoingMail.recipient).in_(addresses), OutgoingMail.given_up_at.is_(None)))
         if remove_posts:
             Post.remove_text_of(self)
+        db.session.flush()  # the name is retired: mentions of it render as the text written
+        for post in db.session.scalars(select(Post).where(Post.body_html.contains(mention_link, autoescape=True))):
+            post.set_body(post.body_source)  # others' words as they wrote them, without the link to a gone profile
         action = ModAction.LEAVE if actor.id == self.id else ModAction.DELETE_ACCOUNT
         ModAction.record(actor, action, self, "posts removed" if remove_posts else "posts kept as [deleted member]")
 

@@ -294,3 +294,15 @@ def test_the_account_page_gathers_it_all(app, client, board):
         assert link in page
     assert ADDRESS in page
     assert '<a href="/account" title="Your account' in client.get("/").get_data(as_text=True)
+
+
+def test_mentions_of_the_member_stay_as_written_without_a_link(app, client, other_client, board):
+    mention = make_reply(app, board["thread"].opening_post, board["bob"], "Thanks @alice, and @bob too.")
+    assert 'href="/u/alice" class="mention"' in fetch(app, Post, mention.id).body_html
+    client.log_in(board["alice"])
+    assert delete(client).status_code == 303
+    post = fetch(app, Post, mention.id)
+    assert post.body_source == "Thanks @alice, and @bob too."  # bob's words are his
+    assert "/u/alice" not in post.body_html and 'href="/u/bob" class="mention">@bob</a>' in post.body_html
+    page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
+    assert "/u/alice" not in page

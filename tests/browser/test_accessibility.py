@@ -248,6 +248,18 @@ def bio_previewed(page, board):
     expect(page.locator("#bio-source-preview em")).to_have_text("long takes")
 
 
+def account_page(page, board):
+    page.goto("/account")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+
+
+def delete_account_with_an_error(page, board):
+    page.goto("/account/delete")
+    page.get_by_label("Your current password").fill("not the password")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.locator(".field-error")).to_have_text("That is not your current password.")
+
+
 VIEWS = {
     "front page": (None, front_page),
     "thread as member": ("member", thread_as_member),
@@ -266,6 +278,8 @@ VIEWS = {
     "reply page quoting and previewing": ("member", reply_page_quoting_and_previewing),
     "new thread previewed": ("member", new_thread_previewed),
     "bio previewed": ("member", bio_previewed),
+    "account page": ("member", account_page),
+    "delete account with an error": ("member", delete_account_with_an_error),
 }
 
 
