@@ -211,8 +211,8 @@ class User(UserMixin, db.Model):
         return f"Your account is banned {until}.{reason}"
 
     def can_ban(self, member: "User") -> bool:
-        """Moderators ban members; admins also ban moderators; nobody bans an admin or themselves."""
-        if not self.can_moderate() or member.id == self.id or member.role == Role.ADMIN:
+        """Moderators ban members; admins also ban moderators; nobody bans an admin, themselves or a deleted account."""
+        if not self.can_moderate() or member.id == self.id or member.role == Role.ADMIN or member.is_deleted:
             return False
         return member.role == Role.MEMBER or self.can_administer()
 

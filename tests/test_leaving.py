@@ -306,3 +306,13 @@ def test_mentions_of_the_member_stay_as_written_without_a_link(app, client, othe
     assert "/u/alice" not in post.body_html and 'href="/u/bob" class="mention">@bob</a>' in post.body_html
     page = other_client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
     assert "/u/alice" not in page
+
+
+def test_moderators_see_no_name_and_no_ban_form_for_a_deleted_member(app, client, other_client, board):
+    client.log_in(board["alice"])
+    assert delete(client).status_code == 303
+    other_client.log_in(make_user(app, "moddy", role=Role.MODERATOR))
+    page = other_client.get(f"/threads/{board['bobs_thread'].id}").get_data(as_text=True)
+    assert "[deleted member]" in page and "[deleted " + str(board["alice"].id) not in page
+    assert "Ban [deleted" not in page and "Ban bob" in page
+    assert other_client.submit(f"/members/{board['alice'].id}/ban", {"term": "1", "reason": "r"}).status_code == 410
