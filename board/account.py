@@ -1,13 +1,16 @@
-"""A member's email address: set it (current password required), confirm it through a signed link sent to it; and
-the notices sent to it (board/notices.py): chosen here, stopped by the one-click link each of them carries."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+"""A member's account: the page that gathers it all, their email address (set with the current password, confirmed
+through a signed link sent to it), the notices sent to it (board/notices.py: chosen here, stopped by the one-click link
+each of them carries), logging out elsewhere, and leaving — their data as a file, deleting the account."""
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
+                   url_for)
+from flask_login import current_user, login_required, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from . import mail
 from .email_addresses import folded
 from .extensions import csrf, db
-from .forms import EmailForm, NoticesForm
+from .forms import DeleteAccountForm, EmailForm, NoticesForm
+from .leaving import export_response
 from .models import EmailNotices, User
 from .tokens import BadToken, confirmation_of, email_confirmation_token, member_for_unsubscribe
 
@@ -122,3 +125,50 @@ def unsubscribe():
         return "Unsubscribed.", 200, {"Content-Type": "text/plain; charset=utf-8", "Cache-Control": "no-store"}
     flash(NOTICE_WORDS[EmailNotices.OFF])
     return redirect(url_for("account.unsubscribe", token=token), 303)
+
+
+@bp.get("/account")
+@login_required
+def index():
+    return render_template("account/index.html")
+
+
+@bp.post("/account/sessions")
+@login_required
+def end_other_sessions():
+    """Log out everywhere else: every session and remember-me cookie ends, then this one starts again."""
+    from .auth import start_session  # auth imports this module
+
+    member = current_user._get_current_object()
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token") in request.cookies
+    member.end_sessions()
+    db.session.commit()
+    start_session(member, remember=remembered)
+    flash("You are logged out everywhere else. This session goes on.")
+    return redirect(url_for("account.index"), 303)
+
+
+@bp.get("/account/data")
+@login_required
+def export():
+    """The member's data as a JSON file (a GET a link can start; never stored: no-store)."""
+    return export_response(current_user)
+
+
+@bp.route("/account/delete", methods=["GET", "POST"])
+@login_required
+def delete():
+    form = DeleteAccountForm()
+    if form.validate_on_submit():
+        if current_user.check_password(form.current.data):
+            current_user.delete_account(current_user, remove_posts=form.remove_posts)
+            db.session.commit()
+            logout_user()
+            session.clear()
+            flash("Your account is deleted. Thank you for the conversations.")
+            response = redirect(url_for("threads.index"), 303)
+            response.headers["Clear-Site-Data"] = '"cache", "storage"'
+            response.headers["Cache-Control"] = "no-store"  # answered to the session it ends
+            return response
+        form.current.errors.append("That is not your current password.")
+    return render_template("account/delete.html", form=form, member=current_user), 422 if form.errors else 200

@@ -100,7 +100,7 @@ def _thread_entry(thread: Thread) -> dict:
         "title": f"{safe_title(thread.title)} ({thread.film})",
         "published": thread.created_at,
         "updated": opening.edited_at or thread.created_at,
-        "author": thread.author.username,
+        "author": thread.author.shown_name,
         "summary": _summary(thread, opening),
     }
 
@@ -109,10 +109,10 @@ def _post_entry(thread: Thread, title: str, post: Post) -> dict:
     link = absolute_url("reading.permalink", post_id=post.id)
     return {
         "id": link,
-        "title": title if post.is_opening else f"{post.author.username} replied in {title}",
+        "title": title if post.is_opening else f"{post.author.shown_name} replied in {title}",
         "published": post.created_at,
         "updated": post.edited_at or post.created_at,
-        "author": post.author.username,
+        "author": post.author.shown_name,
         "summary": _summary(thread, post),
     }
 

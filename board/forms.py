@@ -293,3 +293,21 @@ class BioForm(FlaskForm):
         filters=[unix_newlines],
         validators=[CharacterLimit(BIO_MAX)],
     )
+
+
+# Leaving (issue #12 item 6): the member's own password, or an admin's own when deleting someone else.
+
+LEAVING_CHOICES = [
+    ("keep", "Keep my posts, shown as by “[deleted member]”, so conversations keep their shape"),
+    ("remove", "Remove the text of my posts (each leaves a “[deleted]” placeholder, so replies stay in place)"),
+]
+
+
+class DeleteAccountForm(FlaskForm):
+    posts = RadioField("Your posts", choices=[SelectChoice(value, label) for value, label in LEAVING_CHOICES], default="keep",
+                       validators=[InputRequired("Choose what happens to the posts.")])
+    current = PasswordField("Your current password", validators=[InputRequired("Enter your current password.")])
+
+    @property
+    def remove_posts(self) -> bool:
+        return self.posts.data == "remove"

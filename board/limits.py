@@ -24,6 +24,9 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
 | `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
 | `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
+| `data_exports`             | 10 per hour               | `account.export`, `admin.export_member` (GET) | member (one count for both) |
+| `account_deletions`        | 5 per hour                | `account.delete`, `admin.delete_member` | member (one count for both)     |
+| `session_ends`             | 10 per hour               | `account.end_other_sessions` | member                        |
 
 A Preview (board/previews.py) posts its Markdown box's form to the box's own route: it counts against `previews`
 only, never against the route's write limit, so checking a reply first does not use up the replies a member may post.
@@ -65,6 +68,9 @@ EDITS = "30 per hour"
 PREVIEWS = "30 per minute"
 CHOICES = "60 per minute"
 NAME_SUGGESTIONS = "120 per minute"
+DATA_EXPORTS = "10 per hour"
+ACCOUNT_DELETIONS = "5 per hour"
+SESSION_ENDS = "10 per hour"
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -84,11 +90,14 @@ DEFAULT_LIMITS = {
     "previews": PREVIEWS,
     "choices": CHOICES,
     "name_suggestions": NAME_SUGGESTIONS,
+    "data_exports": DATA_EXPORTS,
+    "account_deletions": ACCOUNT_DELETIONS,
+    "session_ends": SESSION_ENDS,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
 
-LIMITED_READS = frozenset({"following.suggest_names"})
+LIMITED_READS = frozenset({"following.suggest_names", "account.export", "admin.export_member"})
 
 
 @limiter.request_filter
@@ -189,6 +198,13 @@ RULES = (
            exempt_when=visitor) for endpoint in ("following.follow", "following.block", "following.bookmark")),
     Rule("following.suggest_names", "name_suggestions", by_address, "Too many name look-ups from your network.",
          methods=("GET",)),
+    # A file of everything a member wrote is costly and sensitive; deleting takes a password: both counted per member.
+    *(Rule(endpoint, "data_exports", by_member, "You have downloaded member data too often.", exempt_when=visitor,
+           scope="data_exports", methods=("GET",)) for endpoint in ("account.export", "admin.export_member")),
+    *(Rule(endpoint, "account_deletions", by_member, "Too many attempts to delete an account.", exempt_when=visitor,
+           scope="account_deletions") for endpoint in ("account.delete", "admin.delete_member")),
+    Rule("account.end_other_sessions", "session_ends", by_member, "You are ending sessions too often.",
+         exempt_when=visitor),
 )
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import aliased, contains_eager
 from .extensions import db
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Block, Post, Thread, User
+from .models import Block, Post, RetiredName, Thread, User, is_deleted_name
 from .page_cache import shared_page
 from .previews import preview_response, wants_preview
 
@@ -67,8 +67,11 @@ def bio(name: str):
 
 
 def get_member_or_404(name: str) -> User:
+    """The member called `name`; 410 Gone for a deleted account's name (retired: it never comes back), else 404."""
     member = User.by_username(name)
     if member is None:
+        if is_deleted_name(name) or RetiredName.is_retired(name):
+            abort(410, "This member deleted their account.")
         abort(404)
     return member
 

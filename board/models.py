@@ -45,6 +45,11 @@ from .extensions import db
 from .markup import RenderedPost, mention_candidates, render_markdown, render_post
 
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
+# A member who deleted their account keeps their row (their posts keep their author) under a name no one can type:
+# "[deleted 17]", outside USERNAME_PATTERN. Every page shows it as DELETED_MEMBER, never linked.
+DELETED_NAME_PREFIX = "[deleted "
+DELETED_MEMBER = "[deleted member]"
+UNUSABLE_PASSWORD = "!"  # no hash: check_password_hash refuses every password against it
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
 BODY_MAX = 100_000  # characters: a 10,000-word essay with its Markdown is ~65,000; critics write longer
@@ -129,6 +134,15 @@ class User(UserMixin, db.Model):
     def get_id(self) -> str:
         return self.session_token
 
+    @property
+    def is_deleted(self) -> bool:
+        """This account was deleted: its row stays so its posts keep their place, with nothing personal in it."""
+        return is_deleted_name(self.username)
+
+    @property
+    def shown_name(self) -> str:
+        return shown_name(self.username)
+
     def set_password(self, password: str) -> None:
         """Hash with Werkzeug's default (scrypt) unless PASSWORD_HASH_METHOD says otherwise (the tests, for speed)."""
         method = current_app.config.get("PASSWORD_HASH_METHOD")
@@ -136,6 +150,8 @@ class User(UserMixin, db.Model):
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:
+        if self.password_hash == UNUSABLE_PASSWORD:
+            return False
         return check_password_hash(self.password_hash, password)
 
     def end_sessions(self) -> None:
@@ -196,8 +212,8 @@ class User(UserMixin, db.Model):
         return f"Your account is banned {until}.{reason}"
 
     def can_ban(self, member: "User") -> bool:
-        """Moderators ban members; admins also ban moderators; nobody bans an admin or themselves."""
-        if not self.can_moderate() or member.id == self.id or member.role == Role.ADMIN:
+        """Moderators ban members; admins also ban moderators; nobody bans an admin, themselves or a deleted account."""
+        if not self.can_moderate() or member.id == self.id or member.role == Role.ADMIN or member.is_deleted:
             return False
         return member.role == Role.MEMBER or self.can_administer()
 
@@ -218,10 +234,50 @@ class User(UserMixin, db.Model):
         previous, self.role = self.role, Role(role)
         ModAction.record(admin, ModAction.ROLE, self, f"{previous} → {self.role}")
 
+    def delete_account(self, actor: "User", remove_posts: bool = False) -> None:
+        """The member leaves: their name is retired (kept from new members, shown nowhere), everything personal goes
+        (address, bio, password, sessions, votes as rows — the posts' counts stay —, follows, saves, blocks, inbox,
+        unsent mail) and their posts stay as "[deleted member]"'s, or with their text removed (`remove_posts`). The
+        moderation log records that a member deleted their account (or an admin did), and nothing about who.
+
+        Safe against a second request for the same account: the row is locked and a deleted account is left alone.
+        """
+        from .mail import OutgoingMail  # mail.py imports this module
+
+        db.session.flush()
+        db.session.execute(select(User.id).where(User.id == self.id).with_for_update())
+        db.session.refresh(self)
+        if self.is_deleted:
+            return
+        addresses = [folded(address) for address in (self.email, self.unconfirmed_email) if address]
+        mention_link = f'href="{profile_path(self.username)}" class="mention"'
+        db.session.add(RetiredName(name=self.username.lower()))
+        self.username = f"{DELETED_NAME_PREFIX}{self.id}]"
+        self.email = self.unconfirmed_email = None
+        self.bio_source = self.bio_html = ""
+        self.password_hash = UNUSABLE_PASSWORD
+        self.role = Role.MEMBER
+        self.banned_at = self.banned_until = self.ban_reason = None
+        self.end_sessions()
+        for model, column in ((Vote, Vote.user_id), (Bookmark, Bookmark.member_id), (Notification, Notification.recipient_id),
+                              (ThreadSubscription, ThreadSubscription.member_id), (Block, Block.blocker_id),
+                              (Block, Block.blocked_id)):
+            db.session.execute(model.__table__.delete().where(column == self.id))
+        if addresses:
+            db.session.execute(OutgoingMail.__table__.delete().where(
+                func.lower(OutgoingMail.recipient).in_(addresses), OutgoingMail.given_up_at.is_(None)))
+        if remove_posts:
+            Post.remove_text_of(self)
+        db.session.flush()  # the name is retired: mentions of it render as the text written
+        for post in db.session.scalars(select(Post).where(Post.body_html.contains(mention_link, autoescape=True))):
+            post.set_body(post.body_source)  # others' words as they wrote them, without the link to a gone profile
+        action = ModAction.LEAVE if actor.id == self.id else ModAction.DELETE_ACCOUNT
+        ModAction.record(actor, action, self, "posts removed" if remove_posts else "posts kept as [deleted member]")
+
     @classmethod
     def directory(cls, name_contains: str = "", role: str | None = None, banned: str | None = None):
-        """Members for the admin list: by name, role and ban state, oldest first."""
-        query = select(cls).order_by(cls.created_at, cls.id)
+        """Members for the admin list: by name, role and ban state, oldest first (deleted accounts are no one's)."""
+        query = select(cls).where(cls.username.not_like(f"{DELETED_NAME_PREFIX}%")).order_by(cls.created_at, cls.id)
         if name_contains:
             pattern = "%" + name_contains.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             query = query.where(func.lower(cls.username).like(pattern, escape="\\"))
@@ -247,6 +303,9 @@ class User(UserMixin, db.Model):
 
     @classmethod
     def by_username(cls, username: str) -> "User | None":
+        """The member with this name (any case); never a deleted account."""
+        if is_deleted_name(username):
+            return None
         return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
 
     @classmethod
@@ -261,6 +320,8 @@ class User(UserMixin, db.Model):
     @classmethod
     def register(cls, username: str, password: str, role: Role = Role.MEMBER) -> "User | None":
         """A new member, or None when the name is taken (case-insensitively), even by a concurrent request."""
+        if RetiredName.is_retired(username):
+            return None
         user = cls(username=username, role=role)
         user.set_password(password)
         try:
@@ -272,6 +333,29 @@ class User(UserMixin, db.Model):
 
 
 Index("uq_users_username_lower", func.lower(User.username), unique=True)
+
+
+def is_deleted_name(username: str | None) -> bool:
+    return bool(username) and username.startswith(DELETED_NAME_PREFIX)
+
+
+def shown_name(username: str) -> str:
+    """A member's name as pages show it: "[deleted member]" for a deleted account."""
+    return DELETED_MEMBER if is_deleted_name(username) else username
+
+
+class RetiredName(db.Model):
+    """The name of a deleted account, lower-cased: no one may register it again, so no one can pose as the member who
+    left among the replies still answering them. It is never shown; a profile address under it answers 410 Gone."""
+
+    __tablename__ = "retired_usernames"
+
+    name: Mapped[str] = mapped_column(String(30), primary_key=True)
+    retired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    @classmethod
+    def is_retired(cls, username: str) -> bool:
+        return db.session.get(cls, username.lower()) is not None
 Index("uq_users_email_lower", func.lower(User.email), unique=True)  # confirmed addresses only: NULLs never clash
 
 
@@ -287,7 +371,7 @@ def mentions_in(source: str) -> dict[str, tuple[str, str]]:
     names = mention_candidates(source)
     if not names:
         return {}
-    found = db.session.scalars(select(User.username).where(func.lower(User.username).in_(names)))
+    found = db.session.scalars(select(User.username).where(func.lower(User.username).in_(names)))  # never a deleted one
     return {name.lower(): (name, profile_path(name)) for name in found}
 
 
@@ -790,6 +874,19 @@ class Post(db.Model):
         """The author's delete: a "[deleted]" placeholder keeps the replies in place."""
         self.deleted, self.deleted_at = True, utcnow()
 
+    @classmethod
+    def remove_text_of(cls, author: User) -> None:
+        """A leaving member asked for their words to go: every post of theirs becomes a "[deleted]" placeholder with
+        no text behind it (nor its earlier versions); replies keep their place under it. One UPDATE, one DELETE."""
+        db.session.execute(
+            update(cls).where(cls.author_id == author.id)
+            .values(body_source="", body_html="", plain_text="", deleted=True,
+                    deleted_at=func.coalesce(cls.deleted_at, utcnow()))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(PostRevision.__table__.delete().where(
+            PostRevision.post_id.in_(select(cls.id).where(cls.author_id == author.id))))
+
     def mark_spoiler(self, moderator: User, reason: str | None = None) -> None:
         self.marked_spoiler = True
         ModAction.record(moderator, ModAction.MARK_SPOILER, self, reason)
@@ -1215,12 +1312,14 @@ class ModAction(db.Model):
     EDIT, DISMISS_REPORTS = "edit", "dismiss_reports"
     BAN, UNBAN, ROLE = "ban", "unban", "role"
     RENAME_FILM, MERGE_FILM = "rename_film", "merge_film"
+    LEAVE, DELETE_ACCOUNT = "leave", "delete_account"
     LABELS = {
         PIN: "pinned", UNPIN: "unpinned", LOCK: "locked", UNLOCK: "unlocked",
         HIDE: "hid", UNHIDE: "unhid", MARK_SPOILER: "marked as spoiler", UNMARK_SPOILER: "unmarked spoiler",
         EDIT: "edited", DISMISS_REPORTS: "dismissed reports on",
         BAN: "banned", UNBAN: "unbanned", ROLE: "changed the role of",
         RENAME_FILM: "renamed", MERGE_FILM: "merged",
+        LEAVE: "deleted their account", DELETE_ACCOUNT: "deleted the account of",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -1261,7 +1360,9 @@ class ModAction(db.Model):
     @staticmethod
     def moderator_names() -> list[str]:
         """Everyone who has taken a moderation action, for the log's filter."""
-        query = select(User.username).where(User.id.in_(select(ModAction.moderator_id))).order_by(User.username)
+        query = (select(User.username).where(User.id.in_(select(ModAction.moderator_id)),
+                                             User.username.not_like(f"{DELETED_NAME_PREFIX}%"))
+                 .order_by(User.username))
         return list(db.session.scalars(query))
 
     @staticmethod
@@ -1301,10 +1402,13 @@ class ModAction(db.Model):
                 post = posts[entry.target_id]
                 kind = "opening post" if post.is_opening else "a reply"
                 link = url_for("reading.permalink", post_id=post.id)
-                described[entry.id] = (f"{kind} by {post.author.username} in {thread_words(post.thread)}", link)
+                described[entry.id] = (f"{kind} by {post.author.shown_name} in {thread_words(post.thread)}", link)
+            elif entry.action == ModAction.LEAVE:  # "[deleted member] deleted their account": nothing more to say
+                described[entry.id] = ("", None)
             elif entry.target_type == "user" and entry.target_id in users:
                 name = users[entry.target_id]
-                described[entry.id] = (f"member {name}", url_for("members.profile", name=name))
+                described[entry.id] = (("a member", None) if is_deleted_name(name)
+                                       else (f"member {name}", url_for("members.profile", name=name)))
             elif entry.target_type == "film" and entry.target_id in films:
                 film = films[entry.target_id]
                 described[entry.id] = (f"film “{film}”", url_for("films.show", slug=film.slug))

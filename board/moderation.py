@@ -165,6 +165,8 @@ def get_member_or_404(member_id: int) -> User:
     member = db.session.get(User, member_id)
     if member is None:
         abort(404)
+    if member.is_deleted:
+        abort(410, "This member deleted their account.")
     return member
 
 

@@ -157,7 +157,7 @@ def describe(notification: Notification) -> str:
     title = Markup("“<bdi>{}</bdi>”").format(safe_title(notification.post.thread.title))
     # <bdi>: a right-to-left title can't reorder the words and quotes around it.
     if notification.kind == Notification.MENTION:
-        return Markup("{} mentioned you in {}").format(notification.actor.username, title)
+        return Markup("{} mentioned you in {}").format(notification.actor.shown_name, title)
     unread, total = notification.unread_in_topic or 0, notification.total_in_topic or 1
     count, new = (unread, "new ") if unread else (total, "")
     followed = notification.topic.startswith("thread:")
@@ -165,7 +165,7 @@ def describe(notification: Notification) -> str:
         where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
         return Markup("{} {}replies ").format(count, new) + where.format(title)
     where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
-    return Markup("{} replied ").format(notification.actor.username) + where.format(title)
+    return Markup("{} replied ").format(notification.actor.shown_name) + where.format(title)
 
 
 def link_post_id(notification: Notification) -> int:

@@ -87,7 +87,7 @@ def get_post_or_404(post_id: int) -> Post:
 def quote_of(post: Post) -> str:
     """The whole post's Markdown quoted, naming its author and linking it (what Quote fills a reply with)."""
     source = absolute_url("reading.permalink", post_id=post.id)
-    return quote_markdown(post.author.username, source, post.body_source, spoiler=post.marked_spoiler)
+    return quote_markdown(post.author.shown_name, source, post.body_source, spoiler=post.marked_spoiler)
 
 
 def post_html(source: str) -> str:

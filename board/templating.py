@@ -8,8 +8,8 @@ from flask import current_app, g, has_request_context, request, url_for
 from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
-from .forms import BAN_TERMS, ROLE_CHOICES
-from .models import MAX_DEPTH, utcnow
+from .forms import BAN_TERMS, LEAVING_CHOICES, ROLE_CHOICES
+from .models import MAX_DEPTH, is_deleted_name, shown_name, utcnow
 
 # Read by htmx from <meta name="htmx-config">: same-origin requests only, nothing in a response can run code.
 HTMX_CONFIG = json.dumps(
@@ -37,8 +37,10 @@ UNITS = [("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("da
 
 def init_app(app) -> None:
     app.jinja_env.filters["ago"] = time_ago
+    app.jinja_env.filters["shown_name"] = shown_name
+    app.jinja_env.tests["deleted_name"] = is_deleted_name
     app.jinja_env.filters["isoformat"] = lambda moment: moment.isoformat(timespec="seconds") + "Z"
-    app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES,
+    app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES, LEAVING_CHOICES=LEAVING_CHOICES,
                                  url_for=url_for_by_pattern, absolute_url=absolute_url,
                                  post_links=post_links)
     # The member (or visitor) object itself, not the current_user proxy: a thread page asks it hundreds of questions.

@@ -87,14 +87,16 @@ def test_a_profile_opens_on_replies_when_the_viewer_may_see_none_of_the_threads(
     assert tab_shown(main_of(client.get("/u/listener").get_data(as_text=True))) == "Threads"
 
 
-def test_the_headers_name_links_to_your_profile_with_account_settings_one_click_away(app, client, critic):
+def test_the_headers_name_links_to_your_account_page_and_your_profile_links_back(app, client, critic):
     client.log_in(critic["critic"])
     front = client.get("/").get_data(as_text=True)
     header = front[front.index('<nav class="site-nav"'):front.index("</nav>")]
-    assert '<a href="/u/Critic" title="Your profile and account settings">Critic</a>' in header
+    assert '<a href="/account" title="Your account: email, password, sessions, your data">Critic</a>' in header
     assert "/account/password" not in header
+    assert '<a href="/u/Critic">Your public profile</a>' in client.get("/account").get_data(as_text=True)
     own = main_of(client.get("/u/Critic").get_data(as_text=True))
     assert '<nav class="profile-account" aria-label="Account settings">' in own
+    assert '<a class="action" href="/account">Your account</a>' in own
     assert '<a class="action" href="/account/password">Change password</a>' in own
     assert client.get("/account/password").status_code == 200
     assert "/account/password" not in main_of(client.get("/u/fan").get_data(as_text=True))  # not on someone else's

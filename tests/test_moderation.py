@@ -3,8 +3,8 @@ import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, Bookmark, EmailNotices, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
-
+from board.models import (Block, Bookmark, EmailNotices, ModAction, Post, RetiredName, Role, Thread, ThreadSubscription,
+                          User, utcnow)
 from board.tokens import unsubscribe_token
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
@@ -264,6 +264,25 @@ def target_wants_notices(app, board):
 
 def target_notices(app, board):
     return fetch(app, EmailNotices, board["target"].id).mode
+def deleted_accounts(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(RetiredName))
+
+
+def target_deleted(app, board):
+    return fetch(app, User, board["target"].id).is_deleted
+
+
+def snapshot_sessions(app, board):
+    with app.app_context():
+        board["tokens"] = dict(db.session.execute(db.select(User.id, User.session_token)).all())
+
+
+def sessions_ended(app, board):
+    """Members (of those there before the request's client logged in) whose sessions were all ended."""
+    with app.app_context():
+        now = dict(db.session.execute(db.select(User.id, User.session_token)).all())
+    return sum(now[member] != token for member, token in board["tokens"].items())
 
 
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
@@ -320,11 +339,23 @@ MATRIX = {
     # refused (403) and a banned member's session ends first. The CSRF token is sent and not needed (test_notices.py).
     "unsubscribe": ("/notices/unsubscribe?token={target_unsubscribe}", {}, target_wants_notices, target_notices,
                     {role: (303, "off") if role == "anonymous" else (403, "immediate") for role in ROLES}),
+    # Leaving (board/account.py, board/admin.py): the acting member's own account, with their own password.
+    "delete account": ("/account/delete", {"posts": "keep", "current": DEFAULT_PASSWORD}, None, deleted_accounts,
+                       expect(MEMBERS, 0, 1)),
+    "delete member": ("/admin/members/{target}/delete", {"posts": "remove", "current": DEFAULT_PASSWORD}, None,
+                      target_deleted, expect(ADMINS_ONLY, False, True)),
+    # The acting member's sessions end (this one starts again). "admin" and "banned" are members made after the
+    # snapshot, so they count 0 here; test_leaving checks the effect for a second session of every member.
+    "log out elsewhere": ("/account/sessions", {}, snapshot_sessions, sessions_ended,
+                          {"anonymous": (303, 0), "member": (303, 1), "author": (303, 1), "banned": (403, 0),
+                           "moderator": (303, 1), "admin": (303, 0)}),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
-PLAIN_FORMS = {"new thread", "email change", "forgot password", "email notices", "unsubscribe"}  # a 303 with htmx too
+# Forms on their own pages: a 303 with htmx too.
+PLAIN_FORMS = {"new thread", "email change", "forgot password", "email notices", "unsubscribe", "delete account",
+               "delete member", "log out elsewhere"}
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 NO_LOGIN_NEEDED = {"unsubscribe"}  # visitors may do it, and stay on its page
 CASES = [(action, role) for action in MATRIX for role in ROLES]

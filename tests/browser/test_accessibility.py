@@ -271,6 +271,16 @@ def notices_with_an_address(page, board):
 def unsubscribe_page(page, board):
     page.goto(board.unsubscribe_path)
     expect(page.get_by_role("button", name="Stop email notices")).to_be_visible()
+def account_page(page, board):
+    page.goto("/account")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+
+
+def delete_account_with_an_error(page, board):
+    page.goto("/account/delete")
+    page.get_by_label("Your current password").fill("not the password")
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page.locator(".field-error")).to_have_text("That is not your current password.")
 
 
 VIEWS = {
@@ -294,6 +304,8 @@ VIEWS = {
     "email notices refused": ("member", notices_refused_without_an_address),
     "email notices chosen": ("moderator", notices_with_an_address),
     "unsubscribe page": (None, unsubscribe_page),
+    "account page": ("member", account_page),
+    "delete account with an error": ("member", delete_account_with_an_error),
 }
 
 

@@ -99,11 +99,16 @@ def tab_to(page, name: str, presses: int = 30) -> None:
 
 
 @pytest.mark.parametrize("javascript", [True, False])
-def test_the_headers_name_leads_by_keyboard_to_your_profile_and_its_account_settings(live_server, open_page, javascript):
+def test_the_headers_name_leads_by_keyboard_to_your_account_your_profile_and_its_account_settings(live_server, open_page,
+                                                                                                 javascript):
     populate(live_server.app)
     page = open_page(java_script_enabled=javascript)
     log_in(page, "critic")
     tab_to(page, "critic")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
+    expect(page).to_have_url(f"{live_server.url}/account")
+    tab_to(page, "Your public profile")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("critic")
     expect(page).to_have_url(f"{live_server.url}/u/critic")
@@ -123,7 +128,7 @@ def test_a_member_who_only_replies_opens_on_replies_without_wcag_violations(live
         db.session.commit()
     page = new_context(base_url=live_server.url, color_scheme=scheme).new_page()
     log_in(page, "listener")
-    page.get_by_role("link", name="listener", exact=True).click()
+    page.goto("/u/listener")  # the header's name leads to the account page, which links here
     expect(page.get_by_role("link", name="Replies", exact=True)).to_have_attribute("aria-current", "page")
     expect(page.locator(".profile-item__excerpt")).to_have_text("Only ever a reply, with [spoiler].")
     expect(page.get_by_role("link", name="Change password")).to_be_visible()
