@@ -6,7 +6,7 @@ from flask import make_response, url_for
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Block, Bookmark, Film, Post, Thread, ThreadSubscription, User, Vote, utcnow
+from .models import Block, Bookmark, EmailNotices, Film, Post, Thread, ThreadSubscription, User, Vote, utcnow
 
 EXPORT_FORMAT = "reelboard-member-data/1"
 
@@ -14,7 +14,7 @@ EXPORT_FORMAT = "reelboard-member-data/1"
 def member_data(member: User) -> dict:
     """Everything the board holds that the member wrote or chose, by plain column SELECTs (no other member's rows,
     no rendered HTML): their threads and replies with the Markdown they typed, votes, saved posts, follows, blocks,
-    bio and address. Seven SELECTs whatever the member wrote."""
+    bio, address and email notices. Eight SELECTs whatever the member wrote."""
     threads = db.session.execute(
         select(Thread.id, Thread.title, Film.title.label("film"), Film.year, Thread.created_at, Thread.has_spoilers,
                Post.id.label("post_id"), Post.body_source, Post.edited_at, Post.deleted, Post.hidden)
@@ -63,6 +63,7 @@ def member_data(member: User) -> dict:
         ],
         "votes": [{"post_id": row.post_id, "value": row.value, "cast_at": stamp(row.created_at)} for row in votes],
         "settings": {
+            "email_notices": EmailNotices.mode_of(member),
             "saved_posts": [{"post_id": row.post_id, "saved_at": stamp(row.created_at)} for row in saved],
             "threads": [{"thread_id": row.thread_id, "choice": row.level, "since": stamp(row.created_at)} for row in follows],
             "blocked_members": [name for name in blocked if not User(username=name).is_deleted],

@@ -261,7 +261,7 @@ class User(UserMixin, db.Model):
         self.end_sessions()
         for model, column in ((Vote, Vote.user_id), (Bookmark, Bookmark.member_id), (Notification, Notification.recipient_id),
                               (ThreadSubscription, ThreadSubscription.member_id), (Block, Block.blocker_id),
-                              (Block, Block.blocked_id)):
+                              (Block, Block.blocked_id), (EmailNotices, EmailNotices.member_id)):
             db.session.execute(model.__table__.delete().where(column == self.id))
         if addresses:
             db.session.execute(OutgoingMail.__table__.delete().where(

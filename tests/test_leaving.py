@@ -7,7 +7,8 @@ import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Bookmark, ModAction, Notification, Post, PostRevision, RetiredName, Role, ThreadSubscription, User, Vote
+from board.models import (Bookmark, EmailNotices, ModAction, Notification, Post, PostRevision, RetiredName, Role,
+                          ThreadSubscription, User, Vote)
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
@@ -27,6 +28,7 @@ def board(app, client):
         member.email, member.bio_source = ADDRESS, "I write about **Bergman**."
         db.session.add(Bookmark(member_id=alice.id, post_id=bobs_thread.opening_post.id))
         db.session.get(Post, bobs_thread.opening_post.id).vote(member, 1)
+        EmailNotices.set(member, EmailNotices.DIGEST)
         db.session.get(Post, child.id).edit(db.session.get(User, bob.id), "Bob answers alice back, edited.")
         db.session.get(Post, reply.id).edit(member, "Alice answers: the Zone is a *room*, really.")
         db.session.commit()
@@ -62,6 +64,7 @@ def test_export_then_delete_round_trip(app, client, other_client, board):
     assert [(vote["post_id"], vote["value"]) for vote in data["votes"]] == [(board["bobs_thread"].opening_post.id, 1)]
     assert [saved["post_id"] for saved in data["settings"]["saved_posts"]] == [board["bobs_thread"].opening_post.id]
     assert {(row["thread_id"], row["choice"]) for row in data["settings"]["threads"]} == {(board["thread"].id, "follow")}
+    assert data["settings"]["email_notices"] == "digest"
     assert "Bob answers" not in response.get_data(as_text=True)  # nobody else's words
 
     wrong = delete(client, "not my password")
@@ -79,6 +82,7 @@ def test_export_then_delete_round_trip(app, client, other_client, board):
         assert db.session.scalar(db.select(db.func.count()).select_from(ThreadSubscription)
                                  .where(ThreadSubscription.member_id == gone.id)) == 0
         assert db.session.get(Post, board["bobs_thread"].opening_post.id).score == 1  # the vote stays as a count
+        assert db.session.get(EmailNotices, gone.id) is None
 
     page = other_client.get(f"/threads/{board['bobs_thread'].id}").get_data(as_text=True)
     assert ">alice<" not in page and "/u/alice" not in page and "by alice" not in page
@@ -290,7 +294,7 @@ def test_the_account_page_gathers_it_all(app, client, board):
     assert client.get("/account").headers["Location"].startswith("/login?next=")
     client.log_in(board["alice"])
     page = client.get("/account").get_data(as_text=True)
-    for link in ("/account/email", "/account/password", "/account/sessions", "/account/data", "/account/delete", "/u/alice"):
+    for link in ("/account/email", "/account/notices", "/account/password", "/account/sessions", "/account/data", "/account/delete", "/u/alice"):
         assert link in page
     assert ADDRESS in page
     assert '<a href="/account" title="Your account' in client.get("/").get_data(as_text=True)
