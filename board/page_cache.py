@@ -51,13 +51,16 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import operators
 from sqlalchemy.exc import SQLAlchemyError
 
+from flask_wtf.csrf import generate_csrf
+
+from . import member_pages
 from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
 from .models import (
     Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
-    Thread, ThreadSubscription, User, Vote,
+    Thread, ThreadSubscription, User, ViewerState, Vote,
 )
 
 cache = Cache()
@@ -73,15 +76,20 @@ LOCK_POLL_SECONDS = 0.02
 GZIP_LEVEL = 6
 CACHE_ERRORS = (RedisError, OSError)
 SHARED = "shared_page"  # attribute set on a view function by @shared_page
+MEMBERS_SHARE = "shared_with_members"  # … and by @shared_page(members=True): one copy for every member too
+EVERY_MEMBER = "members-shared"  # the reader of that copy (board/member_pages.py)
 
 
-def shared_page(view=None, *, tags=None):
+def shared_page(view=None, *, tags=None, members=False):
     """Mark a GET view whose page depends only on its URL and on who is asking (visitor, or which member).
 
     `tags(view_args)` names what the page shows (see `write_tags` for what renews each); "listing" by default.
+    `members`: the view renders, when asked (g.member_page), one copy for every member with markers where each
+    member's own parts go (board/member_pages.py); members who moderate still get a copy of their own.
     """
     def mark(view):
         setattr(view, SHARED, tags or (lambda _args: [LISTING]))
+        setattr(view, MEMBERS_SHARE, members)
         return view
     return mark if view is None else mark(view)
 
@@ -134,6 +142,10 @@ def serve_shared_page():
     key, tags = page_key(reader), page_tags(reader)
     try:
         entry, versions = kept_entry(key, tags)
+        if entry is not None and entry.get("refused"):  # members' pages of a hidden thread: each rendered in full
+            if entry["versions"] == versions:
+                return None  # and not kept
+            entry = None
         if entry is not None and entry["versions"] == versions and not request.cache_control.no_cache:
             return cached_response(entry)
         versions = fill_versions(tags, versions)
@@ -169,6 +181,8 @@ def fill_versions(tags: list[str], versions: dict) -> dict:
 def miss(key: str, versions: dict, lock=None) -> None:
     """Render the page, then keep it under the versions read before rendering (a write meanwhile makes it stale)."""
     g.page_cache_key, g.page_cache_versions, g.page_cache_lock = key, versions, lock
+    if key.startswith(f"page:{EVERY_MEMBER}:"):
+        g.member_page = {}  # render_reading fills it in if it renders the copy every member shares
     return None
 
 
@@ -195,6 +209,9 @@ def is_shareable_request() -> bool:
 def reader_key() -> str | None:
     """Whose copy: every visitor's, one member's (in one session), or None to render without keeping."""
     if current_user.is_authenticated:  # loaded already: the ban check before every request asked
+        view = current_app.view_functions[request.endpoint]
+        if getattr(view, MEMBERS_SHARE, False) and not current_user.can_moderate() and not current_user.is_banned():
+            return EVERY_MEMBER  # one copy for every member, their own parts filled in for each (member_pages.fill)
         token = session.get("csrf_token")  # the page's forms carry this session's token
         if token is None:
             return None
@@ -221,7 +238,7 @@ def page_key(reader: str) -> str:
 def page_tags(reader: str) -> list[str]:
     """What the page shows, as its view names it from the URL; every page depends on "all", a member's copy on more."""
     named = getattr(current_app.view_functions[request.endpoint], SHARED)(request.view_args or {})
-    return [EVERY_PAGE, *named, *([MEMBERS] if reader != "visitor" else [])]
+    return [EVERY_PAGE, *named, *([MEMBERS] if reader.startswith("member-") else [])]
 
 
 def tag_key(tag: str) -> str:
@@ -273,6 +290,10 @@ def unavailable(error: Exception) -> None:
 
 
 def cached_response(entry: dict):
+    if "parts" in entry:
+        return member_response(entry)
+    if entry.get("refused"):
+        return None  # a hidden thread's page, rendered for this member
     gzipped = accepts_gzip()
     response = current_app.response_class(entry["gzip"] if gzipped else entry["body"], mimetype=entry["mimetype"])
     if gzipped:
@@ -286,9 +307,12 @@ def keep_shared_page(response):
     """After rendering a kept page: keep it (once, compressed too) and send it revalidatable."""
     key, versions = g.pop("page_cache_key", None), g.pop("page_cache_versions", None)
     lock = g.pop("page_cache_lock", None)
+    member_page = g.pop("member_page", None)
     if key is None or g.get("page_cache_hit") or response.status_code != 200 or response.direct_passthrough:
         release(lock)
         return response
+    if member_page is not None or key.startswith(f"page:{EVERY_MEMBER}:"):
+        return keep_member_page(response, key, versions, lock, member_page)
     body = response.get_data()
     entry = {
         "body": body,
@@ -306,6 +330,33 @@ def keep_shared_page(response):
         response.set_data(entry["gzip"])
         response.headers["Content-Encoding"] = "gzip"
     finish(response, entry["etag"], "Content-Encoding" in response.headers)
+    return response.make_conditional(request)
+
+
+def keep_member_page(response, key: str, versions: dict, lock, member_page: dict | None):
+    """After rendering the copy every member shares: keep it as parts, and answer with this member's page. A render
+    that could not be shared (a hidden thread: rendered for this member) keeps only that, so members are not kept
+    waiting for a copy that never comes."""
+    if member_page:
+        entry = {"parts": member_pages.parse(response.get_data(as_text=True), generate_csrf()),
+                 "mimetype": response.mimetype, "versions": versions, **member_page}
+    else:
+        entry = {"refused": True, "versions": versions}
+    try:
+        cache.set(key, entry)
+    except CACHE_ERRORS as error:
+        unavailable(error)
+    release(lock)
+    return member_response(entry) if member_page else response
+
+
+def member_response(entry: dict):
+    """A member's page from the copy every member shares: their choices on it (one SELECT) filled in."""
+    choices = ViewerState.load(current_user, entry["shown"], entry["thread_id"])
+    body = member_pages.fill(entry["parts"], current_user, choices).encode()
+    response = current_app.response_class(body, mimetype=entry["mimetype"])
+    finish(response, hashlib.blake2b(body, digest_size=12).hexdigest(), False)
+    g.page_cache_hit = True
     return response.make_conditional(request)
 
 
