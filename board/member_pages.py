@@ -27,6 +27,7 @@ from .models import ViewerState
 
 BLOCKED_OPEN = Markup('<details class="blocked-post"><summary>Post by a member you blocked — show</summary>')
 BLOCKED_CLOSE = Markup("</details>")
+YOU_BADGE = Markup(' <span class="badge badge--you">you</span>')  # beside the viewer's own name on their posts
 
 
 class AnyMember:
@@ -91,68 +92,160 @@ def readers_of(post, viewer, votes):
             (AnyMember(), mark(f"if:other:{author}"), mark("end"))]
 
 
+def alternatives_of(author: int, own: str, others: str) -> str:
+    """A post as its author sees it and as everyone else does, for the shared copy: what the two have in common
+    once, around the two ways the middle reads (never cutting through a marker)."""
+    opening, closing = marks()
+    start = common_prefix(own, others)
+    cut = own.rfind(opening[0], 0, start)
+    if cut > own.rfind(closing, 0, start):
+        start = cut
+    end = common_suffix(own, others, start)
+    closes, opens = own.find(closing, len(own) - end), own.find(opening[0], len(own) - end)
+    if closes != -1 and (opens == -1 or closes < opens):
+        end = len(own) - closes - 1
+    own_middle, others_middle = own[start:len(own) - end], others[start:len(others) - end]
+    return (f"{own[:start]}{mark(f'if:own:{author}')}{own_middle}{mark('end')}"
+            f"{mark(f'if:other:{author}')}{others_middle}{mark('end')}{own[len(own) - end:]}")
+
+
+def common_prefix(first: str, second: str) -> int:
+    """The length of what the two strings start with alike (by halving: each comparison runs in C)."""
+    low, high = 0, min(len(first), len(second))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if first[:middle] == second[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def common_suffix(first: str, second: str, prefix: int) -> int:
+    """The length of what the two strings end with alike, not reaching into their common prefix."""
+    low, high = 0, min(len(first), len(second)) - prefix
+    while low < high:
+        middle = (low + high + 1) // 2
+        if first[len(first) - middle:] == second[len(second) - middle:]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
 def slot(name: str) -> Markup:
+    """Where a template of SLOTS goes, rendered for each member."""
     return mark(f"slot:{name}")
 
 
-def parse(html: str, csrf_token: str) -> list:
-    """The shared copy as [text, (kind, argument), text, …]: what `fill` walks for each member."""
+# What each marker holds in the copy as kept: what a member who chose nothing there gets (the arrows not pressed, the
+# post not saved, its author not blocked); the CSRF token and the slots are always filled in.
+DEFAULTS = {"up": b"false", "down": b"false", "saved": b"false", "save-value": b"1", "save-label": b"Save",
+            "blocked-open": b"", "blocked-close": b"", "you": b"", "csrf": b"", "slot": b""}
+SLOTS = ("account_nav",)  # templates/_<name>.html, rendered for each member where the copy has a slot of that name
+CHOSEN = {"up": b"true", "down": b"true", "saved": b"true", "save-value": b"0", "save-label": b"Saved",
+          "blocked-open": BLOCKED_OPEN.encode(), "blocked-close": BLOCKED_CLOSE.encode(), "you": YOU_BADGE.encode()}
+
+
+class Copy:
+    """A page (or one alternative in it) as kept: its text in segments, each marker a segment of its own holding the
+    default; `index` finds the segments of each marker, (kind, argument) → positions. In the page itself, `extra`:
+    the alternatives a member gets instead of the default ones, (kind, argument) → [(position, Copy)] — a post as
+    its author sees it, the follow form of a follower; `inline`: where the default ones are, (kind, argument) →
+    [(start, end)] — the same post as everyone else sees it, the follow form of a member who follows nothing."""
+
+    __slots__ = ("segments", "index", "extra", "inline")
+
+    def __init__(self) -> None:
+        self.segments, self.index, self.extra, self.inline = [], {}, {}, {}
+
+    def __getstate__(self):
+        return self.segments, self.index, self.extra, self.inline
+
+    def __setstate__(self, state) -> None:
+        self.segments, self.index, self.extra, self.inline = state
+
+
+def parse(html: str, csrf_token: str) -> Copy:
+    """The shared copy, rendered with markers, as kept for every member (`fill` makes each member's page of it)."""
     opening, closing = marks()
     html = html.replace(csrf_token, f"{opening}csrf:{closing}")
-    parts = re.split(f"{re.escape(opening)}([^{re.escape(closing)}]*){re.escape(closing)}", html)
-    for index in range(1, len(parts), 2):
-        kind, _, argument = parts[index].partition(":")
+    pieces = re.split(f"{re.escape(opening)}([^{re.escape(closing)}]*){re.escape(closing)}", html)
+    page = current = Copy()
+    inline = start = None
+    for number, piece in enumerate(pieces):
+        if not number & 1:
+            current.segments.append(piece.encode())
+            continue
+        kind, _, argument = piece.partition(":")
         if kind == "if":  # "if:own:<author>", "if:other:<author>", "if:subscription:<level>"
             condition, _, value = argument.partition(":")
-            argument = (condition, int(value) if condition in ("own", "other") else value)
-        parts[index] = (kind, int(argument) if isinstance(argument, str) and argument.isdigit() else argument)
-    return parts
+            group = (condition, int(value) if condition in ("own", "other") else value)
+            if condition == "other" or group == ("subscription", ""):
+                inline, start = group, len(page.segments)
+            else:
+                current = Copy()
+                page.extra.setdefault(group, []).append((len(page.segments), current))
+                page.segments.append(b"")
+        elif kind == "end":
+            if current is page:
+                page.inline.setdefault(inline, []).append((start, len(page.segments)))
+            current = page
+        else:
+            key = (kind, int(argument) if argument.isdigit() else argument)
+            current.index.setdefault(key, []).append(len(current.segments))
+            current.segments.append(DEFAULTS[kind])
+    return page
 
 
-def fill(parts: list, viewer, choices: ViewerState) -> str:
-    """The page for one member: each marker replaced by theirs, each alternative kept only if it is theirs."""
-    votes, saved, blocked = choices, choices.bookmarked, choices.blocked
-    subscription, me, token = choices.subscription or "", viewer.id, None
-    out, keep = [], True
-    append = out.append
-    for index, part in enumerate(parts):
-        if not index & 1:
-            if keep:
-                append(part)
-            continue
-        kind, argument = part
-        if kind == "end":
-            keep = True
-        elif not keep:
-            continue
-        elif kind == "if":
-            condition, value = argument
-            keep = me == value if condition == "own" else me != value if condition == "other" else subscription == value
-        elif kind == "csrf":
-            if token is None:
-                token = generate_csrf()
-            append(token)
-        elif kind == "up":
-            append("true" if votes.get(argument) == 1 else "false")
-        elif kind == "down":
-            append("true" if votes.get(argument) == -1 else "false")
-        elif kind == "saved":
-            append("true" if argument in saved else "false")
-        elif kind == "save-value":
-            append("0" if argument in saved else "1")
-        elif kind == "save-label":
-            append("Saved" if argument in saved else "Save")
-        elif kind == "blocked-open":
-            append(BLOCKED_OPEN if argument in blocked else "")
-        elif kind == "blocked-close":
-            append(BLOCKED_CLOSE if argument in blocked else "")
-        elif kind == "slot":
-            append(render_template(f"_{argument}.html"))
-    return "".join(out)
+def fill(page: Copy, viewer, choices: ViewerState) -> tuple[bytes, str]:
+    """One member's page of the shared copy, and a tag of it (for the ETag) made without hashing the page: the
+    copy's own parts are in its tag; what is the member's is hashed here."""
+    me, subscription = viewer.id, choices.subscription or ""
+    chosen = {"csrf": generate_csrf().encode()}
+    out = page.segments.copy()
+    apply(page, out, me, choices, chosen)
+    for group in (("own", me), ("subscription", subscription)):
+        for position, alternative in page.extra.get(group, ()):
+            segments = alternative.segments.copy()
+            apply(alternative, segments, me, choices, chosen)
+            out[position] = b"".join(segments)
+    for group in (("other", me), *((("subscription", ""),) if subscription else ())):
+        for start, end in page.inline.get(group, ()):
+            out[start:end] = [b""] * (end - start)
+    mine = (me, subscription, sorted(choices.items()), sorted(choices.bookmarked), sorted(choices.blocked),
+            sorted(chosen.items()))
+    return b"".join(out), hashlib.blake2b(repr(mine).encode(), digest_size=12).hexdigest()
+
+
+def apply(page: Copy, out: list, me: int, choices: ViewerState, chosen: dict) -> None:
+    """Fill in the markers of `page` (a copy of its segments in `out`) that are not the default for this member."""
+    index = page.index
+    for position in index.get(("csrf", ""), ()):
+        out[position] = chosen["csrf"]
+    for position in index.get(("you", me), ()):
+        out[position] = CHOSEN["you"]
+    for name in SLOTS:
+        for position in index.get(("slot", name), ()):
+            if name not in chosen:
+                chosen[name] = render_template(f"_{name}.html").encode()
+            out[position] = chosen[name]
+    for post, value in choices.items():
+        for position in index.get(("up" if value == 1 else "down", post), ()):
+            out[position] = b"true"
+    for post in choices.bookmarked:
+        for kind in ("saved", "save-value", "save-label"):
+            for position in index.get((kind, post), ()):
+                out[position] = CHOSEN[kind]
+    for author in choices.blocked:
+        for kind in ("blocked-open", "blocked-close"):
+            for position in index.get((kind, author), ()):
+                out[position] = CHOSEN[kind]
 
 
 def init_app(app) -> None:
     digest = hmac.new(app.config["SECRET_KEY"].encode(), b"member page marks", hashlib.sha256).hexdigest()[:16]
     app.extensions["member_marks"] = (f"\x02{digest}", "\x03")
     app.jinja_env.globals.update(by_viewer=by_viewer, alternatives=alternatives, readers_of=readers_of,
-                                 member_slot=slot, BLOCKED_OPEN=BLOCKED_OPEN, BLOCKED_CLOSE=BLOCKED_CLOSE)
+                                 member_slot=slot, BLOCKED_OPEN=BLOCKED_OPEN, BLOCKED_CLOSE=BLOCKED_CLOSE,
+                                 YOU_BADGE=YOU_BADGE)

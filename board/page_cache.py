@@ -338,8 +338,9 @@ def keep_member_page(response, key: str, versions: dict, lock, member_page: dict
     that could not be shared (a hidden thread: rendered for this member) keeps only that, so members are not kept
     waiting for a copy that never comes."""
     if member_page:
-        entry = {"parts": member_pages.parse(response.get_data(as_text=True), generate_csrf()),
-                 "mimetype": response.mimetype, "versions": versions, **member_page}
+        html = response.get_data(as_text=True)
+        entry = {"parts": member_pages.parse(html, generate_csrf()), "mimetype": response.mimetype,
+                 "etag": hashlib.blake2b(html.encode(), digest_size=8).hexdigest(), "versions": versions, **member_page}
     else:
         entry = {"refused": True, "versions": versions}
     try:
@@ -353,9 +354,9 @@ def keep_member_page(response, key: str, versions: dict, lock, member_page: dict
 def member_response(entry: dict):
     """A member's page from the copy every member shares: their choices on it (one SELECT) filled in."""
     choices = ViewerState.load(current_user, entry["shown"], entry["thread_id"])
-    body = member_pages.fill(entry["parts"], current_user, choices).encode()
+    body, mine = member_pages.fill(entry["parts"], current_user, choices)
     response = current_app.response_class(body, mimetype=entry["mimetype"])
-    finish(response, hashlib.blake2b(body, digest_size=12).hexdigest(), False)
+    finish(response, f"{entry['etag']}-{mine}", False)
     g.page_cache_hit = True
     return response.make_conditional(request)
 

@@ -18,7 +18,7 @@ from collections import OrderedDict
 from flask import current_app, request
 from markupsafe import Markup
 
-from .member_pages import marking, readers_of
+from .member_pages import alternatives_of, marking, readers_of
 from .models import Post, utcnow
 from .templating import time_ago
 
@@ -87,7 +87,7 @@ def reply_walk(reading, viewer, votes, links, reply) -> Markup:
     # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
     blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
 
-    def opening(post, own: bool, reader_viewer) -> str:
+    def opening(post, own) -> str:
         nonlocal marked
         vote = votes.get(post.id, 0) if member else 0
         key = reply_key(post, reader, own, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
@@ -96,17 +96,18 @@ def reply_walk(reading, viewer, votes, links, reply) -> Markup:
         if html is None:
             if marked is None:
                 marked = links.with_csrf_token(CSRF_MARKER)
-            html = str(reply(Post.from_row(post, thread), reader_viewer, votes, marked, reading))
+            if shared:  # as its author sees it, and as everyone else does: only where they differ twice
+                html = alternatives_of(post.author_id, *(
+                    str(reply(Post.from_row(post, thread), reader_viewer, votes, marked, reading))
+                    for reader_viewer, _start, _end in readers_of(post, viewer, votes)))
+            else:
+                html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
             cache.put(key, html)
         return html
 
     parts = []
     for post, closes in reading.tree.items:
-        if shared:
-            html = "".join(f"{start}{opening(post, reader_viewer.id is not None, reader_viewer)}{end}"
-                           for reader_viewer, start, end in readers_of(post, viewer, votes))
-        else:
-            html = opening(post, member and viewer.id == post.author_id, viewer)
+        html = opening(post, None if shared else member and viewer.id == post.author_id)
         parts.append(closing(closes) + BEFORE_REPLY + html if closes else BEFORE_REPLY + html)
     html = "".join(parts)
     if member:
