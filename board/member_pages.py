@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import re
 
-from flask import current_app, render_template
+from flask import current_app, render_template, session
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -213,6 +213,7 @@ def fill(page: Copy, viewer, choices: ViewerState) -> tuple[bytes, str]:
     for group in (("other", me), *((("subscription", ""),) if subscription else ())):
         for start, end in page.inline.get(group, ()):
             out[start:end] = [b""] * (end - start)
+    chosen["csrf"] = session.get("csrf_token", "")  # the session's token: signed afresh each second, still theirs
     mine = (me, subscription, sorted(choices.items()), sorted(choices.bookmarked), sorted(choices.blocked),
             sorted(chosen.items()))
     return b"".join(out), hashlib.blake2b(repr(mine).encode(), digest_size=12).hexdigest()

@@ -50,7 +50,6 @@ from sqlalchemy import BindParameter, BinaryExpression, BooleanClauseList, Colum
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import operators
 from sqlalchemy.exc import SQLAlchemyError
-
 from flask_wtf.csrf import generate_csrf
 
 from . import member_pages
@@ -62,6 +61,7 @@ from .models import (
     Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
     Thread, ThreadSubscription, User, ViewerState, Vote,
 )
+from .post_html import PostHtmlCache
 
 cache = Cache()
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
@@ -75,6 +75,8 @@ LOCK_WAIT_SECONDS = 2.0  # how long a reader with no previous copy waits for ano
 LOCK_POLL_SECONDS = 0.02
 GZIP_LEVEL = 6
 CACHE_ERRORS = (RedisError, OSError)
+# The characters of member copies (kept_entry) a worker holds in memory, ~16 MB: some twenty 200-reply thread pages.
+MEMBER_COPIES_CHARS = 16_000_000
 SHARED = "shared_page"  # attribute set on a view function by @shared_page
 MEMBERS_SHARE = "shared_with_members"  # … and by @shared_page(members=True): one copy for every member too
 EVERY_MEMBER = "members-shared"  # the reader of that copy (board/member_pages.py)
@@ -123,6 +125,8 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
         private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
     cache.init_app(app)
+    if app.config.get("MEMBER_COPIES_CHARS", MEMBER_COPIES_CHARS):
+        app.extensions["member_copies"] = PostHtmlCache(app.config.get("MEMBER_COPIES_CHARS", MEMBER_COPIES_CHARS))
     with app.app_context():
         identity = database_identity()
         if identity is not None:
@@ -163,9 +167,24 @@ def serve_shared_page():
 
 
 def kept_entry(key: str, tags: list[str]) -> tuple[dict | None, dict]:
-    """The kept entry and the current versions of the page's tags: one round trip."""
-    entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
-    return entry, dict(zip(tags, versions))
+    """The kept entry and the current versions of the page's tags: one round trip. The copy every member shares is
+    large and read on every member's request: this worker holds the last ones it read, and reads the copy only
+    when its versions changed or it is older than PAGE_CACHE_SECONDS."""
+    held = current_app.extensions.get("member_copies")
+    if held is None or not key.startswith(f"page:{EVERY_MEMBER}:"):
+        entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
+        return entry, dict(zip(tags, versions))
+    versions = dict(zip(tags, cache.get_many(*(tag_key(tag) for tag in tags))))
+    entry = held.get(key)
+    if entry is None or entry["versions"] != versions or time.time() - entry["kept_at"] >= cache_seconds():
+        entry = cache.get(key)
+        if entry is not None and "parts" in entry:
+            held.put(key, entry, entry["size"])
+    return entry, versions
+
+
+def cache_seconds() -> int:
+    return current_app.config["PAGE_CACHE_SECONDS"]
 
 
 def fill_versions(tags: list[str], versions: dict) -> dict:
@@ -339,8 +358,9 @@ def keep_member_page(response, key: str, versions: dict, lock, member_page: dict
     waiting for a copy that never comes."""
     if member_page:
         html = response.get_data(as_text=True)
-        entry = {"parts": member_pages.parse(html, generate_csrf()), "mimetype": response.mimetype,
-                 "etag": hashlib.blake2b(html.encode(), digest_size=8).hexdigest(), "versions": versions, **member_page}
+        entry = {"parts": member_pages.parse(html, generate_csrf()), "mimetype": response.mimetype, "size": len(html),
+                 "etag": hashlib.blake2b(html.encode(), digest_size=8).hexdigest(), "versions": versions,
+                 "kept_at": time.time(), **member_page}
     else:
         entry = {"refused": True, "versions": versions}
     try:
@@ -348,12 +368,16 @@ def keep_member_page(response, key: str, versions: dict, lock, member_page: dict
     except CACHE_ERRORS as error:
         unavailable(error)
     release(lock)
-    return member_response(entry) if member_page else response
+    if not member_page:
+        return response
+    if "member_copies" in current_app.extensions:
+        current_app.extensions["member_copies"].put(key, entry, entry["size"])
+    return member_response(entry)
 
 
 def member_response(entry: dict):
     """A member's page from the copy every member shares: their choices on it (one SELECT) filled in."""
-    choices = ViewerState.load(current_user, entry["shown"], entry["thread_id"])
+    choices = ViewerState.of_posts_between(current_user, entry["thread_id"], min(entry["shown"]), max(entry["shown"]))
     body, mine = member_pages.fill(entry["parts"], current_user, choices)
     response = current_app.response_class(body, mimetype=entry["mimetype"])
     finish(response, f"{entry['etag']}-{mine}", False)

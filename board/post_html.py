@@ -32,25 +32,29 @@ FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = "</ol></li>", "</ol></details></li>", "
 
 
 class PostHtmlCache:
-    """A thread-safe LRU of post HTML by key, bounded by the characters it holds (a long essay counts for more)."""
+    """A thread-safe LRU of post HTML by key, bounded by the characters it holds (a long essay counts for more);
+    board/page_cache.py keeps the member copies of pages it read last in one too."""
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars, self.chars, self._entries, self._lock = max_chars, 0, OrderedDict(), threading.Lock()
 
     def get(self, key):
         with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-            return html
+            held = self._entries.get(key)
+            if held is None:
+                return None
+            self._entries.move_to_end(key)
+            return held[0]
 
-    def put(self, key, html: str) -> None:
+    def put(self, key, html, size: int | None = None) -> None:
+        """Keep `html` (or anything else `size` characters long) under `key`, the least recently read out first."""
+        size = len(html) if size is None else size
         with self._lock:
             replaced = self._entries.pop(key, None)
-            self.chars += len(html) - (len(replaced) if replaced is not None else 0)
-            self._entries[key] = html
+            self.chars += size - (replaced[1] if replaced is not None else 0)
+            self._entries[key] = (html, size)
             while self.chars > self.max_chars and self._entries:
-                self.chars -= len(self._entries.popitem(last=False)[1])
+                self.chars -= self._entries.popitem(last=False)[1][1]
 
 
 def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying_to, more: int, shown: int, now,

@@ -10,13 +10,19 @@ from .factories import make_reply, make_thread, make_user
 from .test_page_cache import renders_of, visit
 
 SCORE = re.compile(r'<span class="vote__score">[^<]*</span>')
+# The session's CSRF token, signed afresh (with the time) for each page: the same token, whatever its signature.
+SIGNED_TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
+
+
+def page_of(response) -> str:
+    return SIGNED_TOKEN.sub(r'\1token"', response.get_data(as_text=True))
 
 
 def full_render(app, client, url) -> str:
     """The page rendered for this member from scratch, the way every member's page was before it was shared."""
     app.config["PAGE_CACHE_SECONDS"] = 0
     try:
-        return visit(client, url).get_data(as_text=True)
+        return page_of(visit(client, url))
     finally:
         app.config["PAGE_CACHE_SECONDS"] = 60
 
@@ -66,8 +72,8 @@ def test_a_members_page_from_the_shared_copy_is_the_page_rendered_for_them(app, 
     assert "Something a moderator hid." in expected and "You follow this thread" in expected
     assert 'class="badge badge--count">1</span>' in expected
     with renders_of("threads/show.html", app) as renders:
-        kept = visit(client, url).get_data(as_text=True)
-        again = visit(client, url).get_data(as_text=True)
+        kept = page_of(visit(client, url))
+        again = page_of(visit(client, url))
     assert renders == []  # the copy otto's visit rendered (in `conversation`), filled in for her
     assert kept == expected and again == expected
 
@@ -80,7 +86,7 @@ def test_every_member_gets_their_own_page_from_one_render(app, client, other_cli
         visit(browser, url)  # says "logged in": rendered, not kept
     make_reply(app, conversation["first"], conversation["users"][3], "A new reply: the kept copy is stale.")
     with renders_of("threads/show.html", app) as renders:
-        pages = {browser: visit(browser, url).get_data(as_text=True) for browser in (client, other_client)}
+        pages = {browser: page_of(visit(browser, url)) for browser in (client, other_client)}
     assert len(renders) == 1  # the first member's miss; the second member's page is filled from the same copy
     assert pages[client] == full_render(app, client, url)
     assert pages[other_client] == full_render(app, other_client, url)
@@ -94,14 +100,14 @@ def test_a_vote_by_one_member_changes_only_the_score_on_other_pages(app, client,
     other_client.submit("/logout")
     other_client.log_in(author)
     visitor = app.test_client()
-    before = {browser: visit(browser, url).get_data(as_text=True) for browser in (client, visitor)}
+    before = {browser: page_of(visit(browser, url)) for browser in (client, visitor)}
     first = conversation["first"]
     assert other_client.submit(f"/posts/{first.id}/vote", {"direction": "down"}).status_code == 303
     for browser, page in before.items():
-        after = visit(browser, url).get_data(as_text=True)
+        after = page_of(visit(browser, url))
         assert after != page  # the score moved at once…
         assert SCORE.sub("", after) == SCORE.sub("", page)  # …and nothing else did
-    mine = visit(other_client, url).get_data(as_text=True)
+    mine = page_of(visit(other_client, url))
     assert f'id="vote-down-{first.id}" name="direction" value="down"\n            aria-pressed="true"' in mine
     assert mine == full_render(app, other_client, url)
 
@@ -111,12 +117,12 @@ def test_the_shared_copy_follows_edits_and_moderation_at_once(app, client, other
     visit(client, url)
     assert client.submit(f"/posts/{mine.id}/edit", {"body": "Or only the innermost ones, said the Writer."}).status_code == 303
     visit(client, url)  # "Post updated.": rendered for her, not kept
-    page = visit(client, url).get_data(as_text=True)
+    page = page_of(visit(client, url))
     assert "said the Writer" in page and page == full_render(app, client, url)
     other_client.submit("/logout")
     other_client.log_in(moderator)
     assert other_client.submit(f"/posts/{mine.id}/hide", {"reason": "Spoils the ending"}).status_code == 303
-    page = visit(client, url).get_data(as_text=True)
+    page = page_of(visit(client, url))
     assert "Spoils the ending" in page and "Only you and the moderators can see this." in page
     assert page == full_render(app, client, url)
 
@@ -127,7 +133,7 @@ def test_moderators_still_get_a_page_of_their_own(app, client, other_client, con
     other_client.submit("/logout")
     other_client.log_in(moderator)
     visit(other_client, url)
-    page = visit(other_client, url).get_data(as_text=True)
+    page = page_of(visit(other_client, url))
     assert "Something a moderator hid." in page and "Unhide" in page and "Lock thread" in page
     assert page == full_render(app, other_client, url)
 
@@ -143,7 +149,7 @@ def test_a_hidden_threads_page_is_rendered_for_each_member(app, client, other_cl
     url = f"/threads/{thread.id}"
     for _ in range(2):
         assert "Thread hidden by moderators" in visit(reader, url).get_data(as_text=True)
-        assert "A thread the moderators hid" in visit(client, url).get_data(as_text=True)  # its author still reads it
+        assert "A thread the moderators hid" in page_of(visit(client, url))  # its author still reads it
 
 
 def test_no_marker_of_the_shared_copy_reaches_a_member(app, client, conversation):
