@@ -2,9 +2,10 @@
 
 A film opens and thousands of readers ask for the same few pages. What visitors (not logged in) see does
 not depend on who they are, so each page is rendered once for all of them. A member's page shows their
-votes, their own posts' tools and their session's CSRF token, so a member's copy is kept for that member
-(and that session) only: it answers their reloads, back-and-forth navigation and revalidations until the
-next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
+votes, their own posts' tools and their session's CSRF token: a thread page (@shared_page(members=True)) is kept
+once for every member with markers where those go, filled in for each (board/member_pages.py); other pages are
+kept for that member (and that session) only, answering their reloads, back-and-forth navigation and
+revalidations until the next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
 one machine, kept within PAGE_CACHE_MAX_BYTES (board/file_cache.py), or Redis when REDIS_URL is set (several app
 servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag versions after a day, locks after 10 s.
 
