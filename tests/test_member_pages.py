@@ -1,4 +1,5 @@
 """Members share one kept copy of a thread page, each member's own parts filled in (board/member_pages.py)."""
+import gzip
 import re
 
 import pytest
@@ -163,3 +164,13 @@ def test_no_marker_of_the_shared_copy_reaches_a_member(app, client, conversation
 def test_the_markers_are_the_same_in_every_worker_of_one_board(app, database_url):
     other_worker = make_test_app(database_url)
     assert other_worker.extensions["member_marks"] == app.extensions["member_marks"]
+
+
+def test_a_members_page_is_sent_gzipped_to_those_who_accept_it(app, client, conversation):
+    url = conversation["url"]
+    plain = client.get(url)
+    packed = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert "Content-Encoding" not in plain.headers and packed.headers["Content-Encoding"] == "gzip"
+    assert page_of(plain) == SIGNED_TOKEN.sub(r'\1token"', gzip.decompress(packed.data).decode())
+    assert packed.headers["ETag"] != plain.headers["ETag"] and "Accept-Encoding" in packed.headers["Vary"]
+    assert client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": packed.headers["ETag"]}).status_code == 304
