@@ -57,8 +57,14 @@ class MarkedChoices(ViewerState):
 
 
 def marks() -> tuple[str, str]:
-    """(opening, closing) of a marker in this app."""
-    return current_app.extensions["member_marks"]
+    """(opening, closing) of a marker in this app: from its SECRET_KEY, set by the time a page is rendered (not yet
+    when `flask setup` builds the app that writes it)."""
+    found = current_app.extensions.get("member_marks")
+    if found is None:
+        key = current_app.config["SECRET_KEY"]
+        digest = hmac.new(key.encode(), b"member page marks", hashlib.sha256).hexdigest()[:16]
+        found = current_app.extensions["member_marks"] = (f"\x02{digest}", "\x03")
+    return found
 
 
 def mark(code: str) -> Markup:
@@ -245,8 +251,6 @@ def apply(page: Copy, out: list, me: int, choices: ViewerState, chosen: dict) ->
 
 
 def init_app(app) -> None:
-    digest = hmac.new(app.config["SECRET_KEY"].encode(), b"member page marks", hashlib.sha256).hexdigest()[:16]
-    app.extensions["member_marks"] = (f"\x02{digest}", "\x03")
     app.jinja_env.globals.update(by_viewer=by_viewer, alternatives=alternatives, readers_of=readers_of,
                                  member_slot=slot, BLOCKED_OPEN=BLOCKED_OPEN, BLOCKED_CLOSE=BLOCKED_CLOSE,
                                  YOU_BADGE=YOU_BADGE)

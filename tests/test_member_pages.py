@@ -4,9 +4,10 @@ import re
 
 import pytest
 
+from board import member_pages
 from board.models import Role
 
-from .conftest import make_test_app
+from .conftest import dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
 from .test_page_cache import renders_of, visit
 
@@ -154,8 +155,8 @@ def test_a_hidden_threads_page_is_rendered_for_each_member(app, client, other_cl
 
 
 def test_no_marker_of_the_shared_copy_reaches_a_member(app, client, conversation):
-    opening, _closing = app.extensions["member_marks"]
     visit(client, conversation["url"])
+    opening, _closing = app.extensions["member_marks"]
     for _ in range(2):
         page = visit(client, conversation["url"]).get_data(as_text=True)
         assert opening not in page and "\x02" not in page and "\x03" not in page
@@ -163,7 +164,15 @@ def test_no_marker_of_the_shared_copy_reaches_a_member(app, client, conversation
 
 def test_the_markers_are_the_same_in_every_worker_of_one_board(app, database_url):
     other_worker = make_test_app(database_url)
-    assert other_worker.extensions["member_marks"] == app.extensions["member_marks"]
+    with app.app_context():
+        ours = member_pages.marks()
+    with other_worker.app_context():
+        assert member_pages.marks() == ours
+    other_worker.config["SECRET_KEY"] = "another board"
+    other_worker.extensions.pop("member_marks")
+    with other_worker.app_context():
+        assert member_pages.marks() != ours
+    dispose(other_worker)
 
 
 def test_a_members_page_is_sent_gzipped_to_those_who_accept_it(app, client, conversation):
