@@ -3,7 +3,8 @@
 `.venv/bin/python -m benchmarks.render` builds a small throwaway board (SQLite in a temporary folder, the same
 synthetic content as `make bench`), turns the page cache off, and times the thread page through Flask's test client
 with the CPU clock of this thread (time.thread_time: no waiting, no other processes). It prints median and p90 over
-RUNS requests after WARMUP (`uncached_render()` returns them). `make bench` reports the same figures as its
+RUNS requests after WARMUP (`uncached_render()` returns them), and a member's page filled from the copy every member
+shares (cache on, the copy kept: "member_shared"). `make bench` reports the same figures as its
 "uncached render" rows, measured with `measure()` on its own synthetic board, in a fresh process, before any server.
 
 Environment (optional): BENCH_RENDER_RUNS (50), BENCH_RENDER_WARMUP (10), BENCH_RENDER_FREEZE (1: gc.freeze() after
@@ -27,6 +28,9 @@ RUNS, WARMUP = 50, 10
 SIZE = Size(members=60, threads=100, posts=2_000)  # the two measured threads and a few ordinary ones
 THREADS = {"thread_200": "200 replies", "thread_1000": "1,000 replies"}
 VIEWERS = ("visitor", "member")
+# A member's page filled from the copy every member shares (board/member_pages.py), the page cache on and the copy
+# kept: what a member pays per page between two writes to the thread (the full render above is a moderator's).
+SHARED_MEMBER = "member_shared"
 
 
 @contextmanager
@@ -38,12 +42,12 @@ def built_board(database_url: str | None = None):
         yield url, landmarks
 
 
-def measuring_app(database_url: str, cache_dir: str | None = None):
+def measuring_app(database_url: str, cache_dir: str | None = None, cache_seconds: int = 0):
     """The board as `make run` configures it, but every visitor's page rendered afresh (no page cache); frozen out
     of the garbage collector's sight as board/serve.py does in each worker (BENCH_RENDER_FREEZE=0: not).
     `cache_dir`: where the (unused) page cache may put its files, instead of instance/cache."""
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "benchmark", "DEMO": False,
-                      "PAGE_CACHE_SECONDS": 0, **({"PAGE_CACHE_DIR": cache_dir} if cache_dir else {})})
+                      "PAGE_CACHE_SECONDS": cache_seconds, **({"PAGE_CACHE_DIR": cache_dir} if cache_dir else {})})
     if os.environ.get("BENCH_RENDER_FREEZE", "1") != "0":
         gc.freeze()
     return app
@@ -83,8 +87,13 @@ def measure(database_url: str, landmarks: Landmarks, runs: int = RUNS, warmup: i
     `make bench` calls this in a fresh process on its own board (its gc.freeze() then touches nothing else)."""
     app = measuring_app(database_url, cache_dir)
     clients = {"visitor": app.test_client(), "member": logged_in_client(app, landmarks)}
-    return {viewer: {key: cpu_ms(clients[viewer], f"/threads/{getattr(landmarks, key)}", runs, warmup)
-                     for key in THREADS} for viewer in VIEWERS}
+    figures = {viewer: {key: cpu_ms(clients[viewer], f"/threads/{getattr(landmarks, key)}", runs, warmup)
+                        for key in THREADS} for viewer in VIEWERS}
+    with tempfile.TemporaryDirectory(prefix="reelboard-render-shared-") as folder:
+        kept = logged_in_client(measuring_app(database_url, cache_dir or folder, cache_seconds=3600), landmarks)
+        figures[SHARED_MEMBER] = {key: cpu_ms(kept, f"/threads/{getattr(landmarks, key)}", runs, warmup)
+                                  for key in THREADS}
+    return figures
 
 
 def uncached_render(database_url: str | None = None, runs: int = RUNS, warmup: int = WARMUP) -> dict:

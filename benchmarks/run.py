@@ -355,7 +355,8 @@ def render_rows(figures: dict, database: str, landmarks: Landmarks) -> list[dict
     rows = []
     for viewer, threads in figures.items():
         for key, label in RENDERED:
-            rows.append({"route": f"render_{key}_{viewer}", "label": f"uncached, {label}, {viewer}",
+            described = f"{label}, member, shared copy" if viewer == render.SHARED_MEMBER else f"uncached, {label}, {viewer}"
+            rows.append({"route": f"render_{key}_{viewer}", "label": described,
                          "method": "GET", "path": f"/threads/{getattr(landmarks, key)}", "status": "measured",
                          "server": "in-process", "database": database, "rps": None, "p50_ms": None, "p99_ms": None,
                          "ratio_to_ceiling": None, "bytes": None, "gzip_bytes": None, "errors": 0,

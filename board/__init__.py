@@ -5,7 +5,10 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from . import assets, cli, errors, limits, logs, mail, notices, page_cache, post_html, security, settings, spoilers, templating
+from . import (
+    assets, cli, errors, limits, logs, mail, member_pages, notices, page_cache, post_html, security, settings, spoilers,
+    templating,
+)
 from .database import tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
@@ -60,6 +63,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     templating.init_app(app)
     post_html.init_app(app)
+    member_pages.init_app(app)
     spoilers.init_app(app)
     errors.init_app(app)
     cli.init_app(app)

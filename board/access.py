@@ -43,8 +43,11 @@ def end_banned_session():
     """
     if request.endpoint == "static" or not is_signed_in():
         return None  # static files, visitors: nothing to check, no database, no session
-    with reading():  # loading the member does not hold up other writers
+    if request.method in READ_ONLY_METHODS:  # a read's one transaction goes on: it never takes the write lock
         banned = current_user.is_authenticated and current_user.is_banned()
+    else:
+        with reading():  # loading the member does not hold up other writers
+            banned = current_user.is_authenticated and current_user.is_banned()
     if not banned:
         return None
     notice = current_user.ban_notice()

@@ -2,9 +2,10 @@
 
 A film opens and thousands of readers ask for the same few pages. What visitors (not logged in) see does
 not depend on who they are, so each page is rendered once for all of them. A member's page shows their
-votes, their own posts' tools and their session's CSRF token, so a member's copy is kept for that member
-(and that session) only: it answers their reloads, back-and-forth navigation and revalidations until the
-next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
+votes, their own posts' tools and their session's CSRF token: a thread page (@shared_page(members=True)) is kept
+once for every member with markers where those go, filled in for each (board/member_pages.py); other pages are
+kept for that member (and that session) only, answering their reloads, back-and-forth navigation and
+revalidations until the next write. Pages live in Flask-Caching — a directory under instance/ shared by the worker processes of
 one machine, kept within PAGE_CACHE_MAX_BYTES (board/file_cache.py), or Redis when REDIS_URL is set (several app
 servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag versions after a day, locks after 10 s.
 
@@ -50,7 +51,9 @@ from sqlalchemy import BindParameter, BinaryExpression, BooleanClauseList, Colum
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql import operators
 from sqlalchemy.exc import SQLAlchemyError
+from flask_wtf.csrf import generate_csrf
 
+from . import member_pages
 from .database import READS_ONLY
 from .extensions import db
 from .files import private_directory
@@ -58,8 +61,9 @@ from .htmx import is_htmx
 from .mail import OutgoingMail
 from .models import (
     Block, BoardIdentity, Bookmark, EmailNotices, Film, ModAction, Notification, Post, PostRevision, RateLimitHit,
-    Report, Thread, ThreadSubscription, User, Vote,
+    Report, Thread, ThreadSubscription, User, ViewerState, Vote,
 )
+from .post_html import PostHtmlCache
 
 cache = Cache()
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
@@ -72,17 +76,25 @@ LOCK_SECONDS = 10  # a render that takes longer lets the next reader render too
 LOCK_WAIT_SECONDS = 2.0  # how long a reader with no previous copy waits for another's render before rendering itself
 LOCK_POLL_SECONDS = 0.02
 GZIP_LEVEL = 6
+MEMBER_GZIP_LEVEL = 1  # a member's page is compressed for each request (~2 ms for a 200-reply thread's 465 KB)
 CACHE_ERRORS = (RedisError, OSError)
+# The characters of member copies (kept_entry) a worker holds in memory, ~16 MB: some twenty 200-reply thread pages.
+MEMBER_COPIES_CHARS = 16_000_000
 SHARED = "shared_page"  # attribute set on a view function by @shared_page
+MEMBERS_SHARE = "shared_with_members"  # … and by @shared_page(members=True): one copy for every member too
+EVERY_MEMBER = "members-shared"  # the reader of that copy (board/member_pages.py)
 
 
-def shared_page(view=None, *, tags=None):
+def shared_page(view=None, *, tags=None, members=False):
     """Mark a GET view whose page depends only on its URL and on who is asking (visitor, or which member).
 
     `tags(view_args)` names what the page shows (see `write_tags` for what renews each); "listing" by default.
+    `members`: the view renders, when asked (g.member_page), one copy for every member with markers where each
+    member's own parts go (board/member_pages.py); members who moderate still get a copy of their own.
     """
     def mark(view):
         setattr(view, SHARED, tags or (lambda _args: [LISTING]))
+        setattr(view, MEMBERS_SHARE, members)
         return view
     return mark if view is None else mark(view)
 
@@ -116,6 +128,8 @@ def init_app(app) -> None:
         app.config.setdefault("CACHE_DIR", str(app.config["PAGE_CACHE_DIR"] or f"{app.instance_path}/cache"))
         private_directory(app.config["CACHE_DIR"])  # members' pages are in it; cachelib writes each file 0600
     cache.init_app(app)
+    if app.config.get("MEMBER_COPIES_CHARS", MEMBER_COPIES_CHARS):
+        app.extensions["member_copies"] = PostHtmlCache(app.config.get("MEMBER_COPIES_CHARS", MEMBER_COPIES_CHARS))
     with app.app_context():
         identity = database_identity()
         if identity is not None:
@@ -135,6 +149,10 @@ def serve_shared_page():
     key, tags = page_key(reader), page_tags(reader)
     try:
         entry, versions = kept_entry(key, tags)
+        if entry is not None and entry.get("refused"):  # members' pages of a hidden thread: each rendered in full
+            if entry["versions"] == versions:
+                return None  # and not kept
+            entry = None
         if entry is not None and entry["versions"] == versions and not request.cache_control.no_cache:
             return cached_response(entry)
         versions = fill_versions(tags, versions)
@@ -152,9 +170,24 @@ def serve_shared_page():
 
 
 def kept_entry(key: str, tags: list[str]) -> tuple[dict | None, dict]:
-    """The kept entry and the current versions of the page's tags: one round trip."""
-    entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
-    return entry, dict(zip(tags, versions))
+    """The kept entry and the current versions of the page's tags: one round trip. The copy every member shares is
+    large and read on every member's request: this worker holds the last ones it read, and reads the copy only
+    when its versions changed or it is older than PAGE_CACHE_SECONDS."""
+    held = current_app.extensions.get("member_copies")
+    if held is None or not key.startswith(f"page:{EVERY_MEMBER}:"):
+        entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
+        return entry, dict(zip(tags, versions))
+    versions = dict(zip(tags, cache.get_many(*(tag_key(tag) for tag in tags))))
+    entry = held.get(key)
+    if entry is None or entry["versions"] != versions or time.time() - entry["kept_at"] >= cache_seconds():
+        entry = cache.get(key)
+        if entry is not None and "parts" in entry:
+            held.put(key, entry, entry["size"])
+    return entry, versions
+
+
+def cache_seconds() -> int:
+    return current_app.config["PAGE_CACHE_SECONDS"]
 
 
 def fill_versions(tags: list[str], versions: dict) -> dict:
@@ -170,6 +203,8 @@ def fill_versions(tags: list[str], versions: dict) -> dict:
 def miss(key: str, versions: dict, lock=None) -> None:
     """Render the page, then keep it under the versions read before rendering (a write meanwhile makes it stale)."""
     g.page_cache_key, g.page_cache_versions, g.page_cache_lock = key, versions, lock
+    if key.startswith(f"page:{EVERY_MEMBER}:"):
+        g.member_page = {}  # render_reading fills it in if it renders the copy every member shares
     return None
 
 
@@ -196,6 +231,9 @@ def is_shareable_request() -> bool:
 def reader_key() -> str | None:
     """Whose copy: every visitor's, one member's (in one session), or None to render without keeping."""
     if current_user.is_authenticated:  # loaded already: the ban check before every request asked
+        view = current_app.view_functions[request.endpoint]
+        if getattr(view, MEMBERS_SHARE, False) and not current_user.can_moderate() and not current_user.is_banned():
+            return EVERY_MEMBER  # one copy for every member, their own parts filled in for each (member_pages.fill)
         token = session.get("csrf_token")  # the page's forms carry this session's token
         if token is None:
             return None
@@ -222,7 +260,7 @@ def page_key(reader: str) -> str:
 def page_tags(reader: str) -> list[str]:
     """What the page shows, as its view names it from the URL; every page depends on "all", a member's copy on more."""
     named = getattr(current_app.view_functions[request.endpoint], SHARED)(request.view_args or {})
-    return [EVERY_PAGE, *named, *([MEMBERS] if reader != "visitor" else [])]
+    return [EVERY_PAGE, *named, *([MEMBERS] if reader.startswith("member-") else [])]
 
 
 def tag_key(tag: str) -> str:
@@ -274,6 +312,10 @@ def unavailable(error: Exception) -> None:
 
 
 def cached_response(entry: dict):
+    if "parts" in entry:
+        return member_response(entry)
+    if entry.get("refused"):
+        return None  # a hidden thread's page, rendered for this member
     gzipped = accepts_gzip()
     response = current_app.response_class(entry["gzip"] if gzipped else entry["body"], mimetype=entry["mimetype"])
     if gzipped:
@@ -287,9 +329,12 @@ def keep_shared_page(response):
     """After rendering a kept page: keep it (once, compressed too) and send it revalidatable."""
     key, versions = g.pop("page_cache_key", None), g.pop("page_cache_versions", None)
     lock = g.pop("page_cache_lock", None)
+    member_page = g.pop("member_page", None)
     if key is None or g.get("page_cache_hit") or response.status_code != 200 or response.direct_passthrough:
         release(lock)
         return response
+    if member_page is not None or key.startswith(f"page:{EVERY_MEMBER}:"):
+        return keep_member_page(response, key, versions, lock, member_page)
     body = response.get_data()
     entry = {
         "body": body,
@@ -307,6 +352,44 @@ def keep_shared_page(response):
         response.set_data(entry["gzip"])
         response.headers["Content-Encoding"] = "gzip"
     finish(response, entry["etag"], "Content-Encoding" in response.headers)
+    return response.make_conditional(request)
+
+
+def keep_member_page(response, key: str, versions: dict, lock, member_page: dict | None):
+    """After rendering the copy every member shares: keep it as parts, and answer with this member's page. A render
+    that could not be shared (a hidden thread: rendered for this member) keeps only that, so members are not kept
+    waiting for a copy that never comes."""
+    if member_page:
+        html = response.get_data(as_text=True)
+        entry = {"parts": member_pages.parse(html, generate_csrf()), "mimetype": response.mimetype, "size": len(html),
+                 "etag": hashlib.blake2b(html.encode(), digest_size=8).hexdigest(), "versions": versions,
+                 "kept_at": time.time(), **member_page}
+    else:
+        entry = {"refused": True, "versions": versions}
+    try:
+        cache.set(key, entry)
+    except CACHE_ERRORS as error:
+        unavailable(error)
+    release(lock)
+    if not member_page:
+        return response
+    if "member_copies" in current_app.extensions:
+        current_app.extensions["member_copies"].put(key, entry, entry["size"])
+    return member_response(entry)
+
+
+def member_response(entry: dict):
+    """A member's page from the copy every member shares: their choices on it (one SELECT) filled in."""
+    choices = ViewerState.of_posts_between(current_user, entry["thread_id"], min(entry["shown"]), max(entry["shown"]))
+    body, mine = member_pages.fill(entry["parts"], current_user, choices)
+    gzipped = accepts_gzip()
+    if gzipped:  # compressed here, quickly: Flask-Compress would take level 6, 2.5× the CPU for 20 % less
+        body = gzip.compress(body, MEMBER_GZIP_LEVEL, mtime=0)
+    response = current_app.response_class(body, mimetype=entry["mimetype"])
+    if gzipped:
+        response.headers["Content-Encoding"] = "gzip"
+    finish(response, f"{entry['etag']}-{mine}", gzipped)
+    g.page_cache_hit = True
     return response.make_conditional(request)
 
 

@@ -18,6 +18,7 @@ from collections import OrderedDict
 from flask import current_app, request
 from markupsafe import Markup
 
+from .member_pages import alternatives_of, marking, readers_of
 from .models import Post, utcnow
 from .templating import time_ago
 
@@ -31,70 +32,86 @@ FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = "</ol></li>", "</ol></details></li>", "
 
 
 class PostHtmlCache:
-    """A thread-safe LRU of post HTML by key, bounded by the characters it holds (a long essay counts for more)."""
+    """A thread-safe LRU of post HTML by key, bounded by the characters it holds (a long essay counts for more);
+    board/page_cache.py keeps the member copies of pages it read last in one too."""
 
     def __init__(self, max_chars: int) -> None:
         self.max_chars, self.chars, self._entries, self._lock = max_chars, 0, OrderedDict(), threading.Lock()
 
     def get(self, key):
         with self._lock:
-            html = self._entries.get(key)
-            if html is not None:
-                self._entries.move_to_end(key)
-            return html
+            held = self._entries.get(key)
+            if held is None:
+                return None
+            self._entries.move_to_end(key)
+            return held[0]
 
-    def put(self, key, html: str) -> None:
+    def put(self, key, html, size: int | None = None) -> None:
+        """Keep `html` (or anything else `size` characters long) under `key`, the least recently read out first."""
+        size = len(html) if size is None else size
         with self._lock:
             replaced = self._entries.pop(key, None)
-            self.chars += len(html) - (len(replaced) if replaced is not None else 0)
-            self._entries[key] = html
+            self.chars += size - (replaced[1] if replaced is not None else 0)
+            self._entries[key] = (html, size)
             while self.chars > self.max_chars and self._entries:
-                self.chars -= len(self._entries.popitem(last=False)[1])
+                self.chars -= self._entries.popitem(last=False)[1][1]
 
 
-def reply_key(post, reader: tuple, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
+def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
               blocked: bool, saved: bool) -> tuple:
     """Every value a reply's opening in the walk is made of, for a reader (not a moderator) described by `reader`
-    (member, banned, their id, the script root), in a thread described by `thread` (locked, its author's id). The
-    body by its hash (64 bits, within one process, beside the post's id and edit time): a key does not keep a second
-    copy of a long post."""
+    (member, banned, the shared copy of board/member_pages.py or not, the script root) who wrote it (`own`) or not,
+    in a thread described by `thread` (locked, its author's id). The body by its hash (64 bits, within one process,
+    beside the post's id and edit time): a key does not keep a second copy of a long post."""
     body, edited_at = post.body_html, post.edited_at
     return (
         post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
         post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id,
         post.author_username, post.thread_id, post.parent_id is None, *thread, replying_to,
         time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
-        reader[0] and reader[2] == post.author_id, vote, blocked, saved, *reader,
+        own, vote, blocked, saved, *reader,
     )
 
 
 def reply_walk(reading, viewer, votes, links, reply) -> Markup:
     """The replies of the page in order (rows of Post.page_columns), each after the lists closed before it:
     reply(post, viewer, votes, links, reading) — the macro — for each, from the cache where this state was
-    rendered before; only a state not seen before makes its row a Post."""
+    rendered before; only a state not seen before makes its row a Post. In the copy shared by members
+    (board/member_pages.py), each reply twice: as its author sees it, and as everyone else does."""
     cache, thread = current_app.extensions.get("post_html"), reading.root.thread
     if cache is None or viewer.can_moderate():
         return Markup("".join(
             closing(closes) + BEFORE_REPLY + str(reply(Post.from_row(row, thread), viewer, votes, links, reading))
             for row, closes in reading.tree.items
         ))
-    member = viewer.is_authenticated
-    reader = (member, member and viewer.is_banned(), viewer.id, request.script_root)
+    member, shared = viewer.is_authenticated, marking(votes)
+    reader = (member, member and viewer.is_banned(), shared, request.script_root)
     described, now = (thread.locked, thread.author_id), utcnow()
     continued, folds, replying_to, marked = reading.continued, reading.folds, reading.replying_to, None
     # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
     blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
-    parts = []
-    for post, closes in reading.tree.items:
+
+    def opening(post, own) -> str:
+        nonlocal marked
         vote = votes.get(post.id, 0) if member else 0
-        key = reply_key(post, reader, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
+        key = reply_key(post, reader, own, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
                         folds.get(post.id, 0), now, member and post.author_id in blocked, member and post.id in saved)
         html = cache.get(key)
         if html is None:
             if marked is None:
                 marked = links.with_csrf_token(CSRF_MARKER)
-            html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
+            if shared:  # as its author sees it, and as everyone else does: only where they differ twice
+                html = alternatives_of(post.author_id, *(
+                    str(reply(Post.from_row(post, thread), reader_viewer, votes, marked, reading))
+                    for reader_viewer, _start, _end in readers_of(post, viewer, votes)))
+            else:
+                html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
             cache.put(key, html)
+        return html
+
+    parts = []
+    for post, closes in reading.tree.items:
+        html = opening(post, None if shared else member and viewer.id == post.author_id)
         parts.append(closing(closes) + BEFORE_REPLY + html if closes else BEFORE_REPLY + html)
     html = "".join(parts)
     if member:

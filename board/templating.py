@@ -54,19 +54,43 @@ def url_for_by_pattern(endpoint: str, **values) -> str:
     """url_for, with the common case of a page listing many posts made cheap: a URL whose only value is an id.
 
     The route is built once per endpoint (with a sentinel id) and then filled in by string formatting, which
-    gives the same URL as url_for for the same id; everything else (names, query strings, anchors, external URLs,
-    blueprint-relative endpoints) goes to url_for itself.
+    gives the same URL as url_for for the same id. Other URLs (names, query strings, anchors, external URLs: the
+    page's links around the posts) are built once per process for the same values, host and script root
+    (`remembered_url`); static files and blueprint-relative endpoints go to url_for itself.
     """
-    if len(values) != 1 or endpoint.startswith("."):
+    if endpoint.startswith(".") or endpoint == "static" or not has_request_context():
         return url_for(endpoint, **values)
+    if len(values) != 1:
+        return remembered_url(endpoint, values)
     (name, value), = values.items()
     if type(value) is not int or name.startswith("_"):
-        return url_for(endpoint, **values)
+        return remembered_url(endpoint, values)
     key = (endpoint, name, request.script_root if has_request_context() else None)
     patterns = current_app.extensions.setdefault("url_patterns", {})
     if key not in patterns:
         patterns[key] = id_pattern(endpoint, name)
     return filled(patterns[key], endpoint, name, value)
+
+
+REMEMBERED_URLS = 4096  # URLs a process keeps (remembered_url); past that it starts again
+
+
+def remembered_url(endpoint: str, values: dict) -> str:
+    """url_for(endpoint, **values), built once per process for the same values and script root, and host for an
+    external one: a route builds the same URL for them every time (the board matches no hosts or subdomains)."""
+    try:
+        key = (endpoint, request.script_root, request.host if values.get("_external") else None, *sorted(values.items()))
+        hash(key)
+    except TypeError:  # a list of values, or values that do not sort: built each time
+        return url_for(endpoint, **values)
+    urls = current_app.extensions.setdefault("remembered_urls", {})
+    url = urls.get(key)
+    if url is None:
+        url = url_for(endpoint, **values)
+        if len(urls) >= REMEMBERED_URLS:
+            urls.clear()  # query strings come from readers: never grow without bound
+        urls[key] = url
+    return url
 
 
 def id_pattern(endpoint: str, name: str, **fixed) -> list[str] | None:

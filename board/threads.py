@@ -1,11 +1,12 @@
 """Reading and starting threads: the front page, a thread page, a new thread."""
 from functools import cache
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import Integer, bindparam
 
 from .extensions import db
+from .member_pages import AnyMember, MarkedChoices
 from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
@@ -34,7 +35,7 @@ def index():
 
 
 @bp.get("/threads/<int:thread_id>")
-@shared_page(tags=thread_tags)
+@shared_page(tags=thread_tags, members=True)
 def show(thread_id: int):
     thread = get_thread_or_404(thread_id)
     reading = read_page(thread, reply_sort(), request.args.get("page", 1, type=int))
@@ -52,8 +53,15 @@ def reply_sort() -> str:
 
 
 def render_reading(template: str, thread: Thread, reading, **context):
-    """A page of a thread (or a focused branch of it) with the viewer's votes and choices on what it shows."""
+    """A page of a thread (or a focused branch of it) with the viewer's votes and choices on what it shows; or, when
+    the page cache asks for it, the copy every member shares (board/member_pages.py), unless the thread is hidden
+    (its title and head then depend on who asks)."""
     shown = [reading.root.id, *(post.id for post, _ in reading.tree.items)]
+    if g.get("member_page") is not None and not thread.opening_post.is_removed:
+        g.member_page.update(shown=shown, thread_id=thread.id)
+        return render_template(template, thread=thread, opening=reading.root, reading=reading, viewer=AnyMember(),
+                               votes=MarkedChoices(), reply_form=ReplyForm(), pin_form=None, **context)
+    g.pop("member_page", None)
     return render_template(
         template,
         thread=thread,

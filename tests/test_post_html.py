@@ -120,3 +120,19 @@ def test_kept_html_stays_within_its_character_budget():
     assert kept.get("a") is None and kept.get("b") == "<p>b</p>" and kept.chars == 8
     kept.put("b", "<p>bb</p>")  # a new rendering of the same key replaces the old one, counted once
     assert kept.chars == 9
+
+
+def test_urls_remembered_for_a_page_are_url_fors_own_for_each_script_root_and_host(app):
+    """The page's links around the posts are built once per process (board/templating.py remembered_url)."""
+    from flask import url_for
+
+    from board.templating import url_for_by_pattern
+
+    cases = [("threads.index", {"sort": "new"}), ("auth.login", {"next": "/threads/3?page=2"}),
+             ("auth.login", {"next": None}), ("threads.show", {"thread_id": 3, "sort": "old", "_anchor": "replies"}),
+             ("threads.show", {"thread_id": 3, "_external": True}), ("members.profile", {"name": "zoë"}),
+             ("reading.new_replies", {"thread_id": 1, "since": 5, "seen": 0})]
+    for base_url in ("http://localhost/", "http://localhost/board/", "http://127.0.0.1:8000/board/"):
+        with app.test_request_context("/", base_url=base_url):
+            for endpoint, values in cases * 2:  # built, then remembered
+                assert url_for_by_pattern(endpoint, **values) == url_for(endpoint, **values)

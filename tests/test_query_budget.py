@@ -45,6 +45,24 @@ def test_thread_page_runs_the_same_few_statements_for_5_and_200_replies(app, cli
         assert db.session.scalar(db.select(db.func.count(Post.id)).where(Post.thread_id == large)) == 201
 
 
+def test_a_members_thread_page_from_the_shared_copy_runs_two_statements_for_5_and_200_replies(
+        app, client, other_client, count_queries):
+    """Kept once for every member (board/member_pages.py): another member's visit renders it, this member's page is
+    filled in from it — their own row (the ban check) and their choices on the page, whatever the thread's length."""
+    small, large = grow_thread(app, 5), grow_thread(app, 200)
+    client.log_in(make_user(app))
+    other_client.log_in(make_user(app))
+    counts = []
+    for thread_id in (small, large):
+        other_client.get(f"/threads/{thread_id}")
+        other_client.get(f"/threads/{thread_id}")  # (the first after logging in shows a message: not kept)
+        client.get(f"/threads/{thread_id}")
+        with count_queries() as counter:
+            assert client.get(f"/threads/{thread_id}").status_code == 200
+        counts.append(counter.count)
+    assert counts == [2, 2]
+
+
 def add_threads(app, author_ids, until: int) -> None:
     with app.app_context():
         authors = [db.session.get(User, author_id) for author_id in author_ids]
