@@ -7,21 +7,48 @@ it leaves the limit's moving window (the strategy the board uses with Redis too)
 stay in Redis, shared by every app server.
 
 Only the limited POSTs count (reads never reach a limit: board/limits.py), each in a short transaction of its own
-on its own connection, apart from the request's session: on SQLite it takes the write lock for a few statements
-(the limited POSTs write anyway); on PostgreSQL an advisory lock per key makes "count, then add" one step.
+on its own connection, apart from the request's session. On PostgreSQL the count is in the board's database, and an
+advisory lock per key makes "count, then add" one step. On SQLite it is in a small database of its own beside the
+board's (`board.db-limits`, same table): counting takes that file's write lock, never the board's, so a vote or a reply
+queues once for the board's write lock (for its own write), not twice. (Those counts are not worth a backup.)
 """
 import time
 
+from flask import current_app
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import create_engine, delete, func, insert, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex, CreateTable
 
-from .database import READS_ONLY, one_at_a_time
+from .database import READS_ONLY, one_at_a_time, tune_sqlite, writer_lock_path
 from .extensions import db
 from .models import RateLimitHit
 
 SCHEME = "reelboard-database"
 hits = RateLimitHit.__table__
+ENGINE = "board_limit_counts"  # app.extensions key: the engine the counts are kept through
+
+
+def counts_engine() -> Engine:
+    """Where this app counts: the board's own database, or on SQLite (a file) the database beside it."""
+    engine = current_app.extensions.get(ENGINE)
+    if engine is None:
+        engine = current_app.extensions[ENGINE] = engine_for_counts(db.engine)
+    return engine
+
+
+def engine_for_counts(board: Engine) -> Engine:
+    database = board.url.database if board.dialect.name == "sqlite" else None
+    if writer_lock_path(database) is None:  # PostgreSQL, or SQLite in memory: the board's own database
+        return board
+    engine = create_engine(board.url.set(database=f"{database}-limits"))
+    tune_sqlite(engine)  # made 0600, WAL, and writers queue for its lock (board.db-limits-writers)
+    with engine.begin() as connection:  # IF NOT EXISTS: workers starting together may both get here
+        connection.execute(CreateTable(hits, if_not_exists=True))
+        for index in hits.indexes:
+            connection.execute(CreateIndex(index, if_not_exists=True))
+    return engine
 
 
 class BoardDatabaseStorage(Storage, MovingWindowSupport):
@@ -40,7 +67,7 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
         if amount > limit:
             return False
         now = time.time()
-        with db.engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
+        with counts_engine().begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
             if connection.dialect.name == "postgresql":
                 # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
@@ -57,23 +84,23 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers."""
         now = time.time()
-        with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:
+        with counts_engine().connect().execution_options(**{READS_ONLY: True}) as connection:
             counted, oldest = connection.execute(
                 select(func.count(), func.min(hits.c.expires_at)).where(hits.c.key == key, hits.c.expires_at > now)
             ).one()
         return (oldest - expiry, counted) if counted else (now, 0)
 
     def clear(self, key: str) -> None:
-        with db.engine.begin() as connection:
+        with counts_engine().begin() as connection:
             connection.execute(delete(hits).where(hits.c.key == key))
 
     def reset(self) -> int | None:
-        with db.engine.begin() as connection:
+        with counts_engine().begin() as connection:
             return connection.execute(delete(hits)).rowcount
 
     def check(self) -> bool:
         try:
-            with db.engine.connect().execution_options(**{READS_ONLY: True}) as connection:
+            with counts_engine().connect().execution_options(**{READS_ONLY: True}) as connection:
                 connection.scalar(select(1))
         except SQLAlchemyError:
             return False

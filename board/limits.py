@@ -32,8 +32,8 @@ A Preview (board/previews.py) posts its Markdown box's form to the box's own rou
 only, never against the route's write limit, so checking a reply first does not use up the replies a member may post.
 
 Configuration `RATE_LIMITS` replaces any of these by key, e.g. `{"votes": "30 per minute"}`. Each limit is one count
-for the whole board: the counts live in the board's database (board/limit_storage.py), which every worker process
-of the machine shares, or in Redis when `REDIS_URL` is set, which every app server shares. A member-counted limit
+for the whole board: the counts live in the board's database on PostgreSQL, in a small database beside the board's
+on SQLite (board/limit_storage.py), which every worker process of the machine shares, or in Redis when `REDIS_URL` is set, which every app server shares. A member-counted limit
 skips visitors, whom the view then sends to the login page.
 """
 from collections.abc import Callable

@@ -13,9 +13,10 @@ Invalidation is by dependency tag. Each kept page depends on a few tags, named f
 (`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
 and feed; "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
 "listing" for the public moderation log), plus "all"
-for every page and "members" for a member's own copy. Each tag has a version (a random token) in the cache; an entry
+for every page and "members" for a member's own copy. Each tag has a version (a random token): in Redis, a key beside
+the pages; on one machine, a slot of a small table shared in memory by the workers (board/file_cache.py). An entry
 records the versions it was rendered under and is valid while they are all unchanged: the entry and the versions
-come back in one round trip (get_many). A committed write renews the versions of the tags of what it changed, learnt
+come back in one round trip (get_many), or one file read and a look at the table. A committed write renews the versions of the tags of what it changed, learnt
 at the ORM level (`write_tags`: the session's new, changed and deleted objects after each flush, and UPDATE/DELETE
 statements by their table and, where the WHERE clause names one row, that row) right after COMMIT. What cannot be
 mapped precisely renews "all": a stale page is worse than a slow one. Pages also expire after PAGE_CACHE_SECONDS so
@@ -170,14 +171,16 @@ def serve_shared_page():
 
 
 def kept_entry(key: str, tags: list[str]) -> tuple[dict | None, dict]:
-    """The kept entry and the current versions of the page's tags: one round trip. The copy every member shares is
-    large and read on every member's request: this worker holds the last ones it read, and reads the copy only
-    when its versions changed or it is older than PAGE_CACHE_SECONDS."""
+    """The kept entry and the current versions of the page's tags: one round trip (Redis), or one file read. The copy
+    every member shares is large and read on every member's request: this worker holds the last ones it read, and
+    reads the copy only when its versions changed or it is older than PAGE_CACHE_SECONDS."""
     held = current_app.extensions.get("member_copies")
     if held is None or not key.startswith(f"page:{EVERY_MEMBER}:"):
+        if tag_table() is not None:
+            return cache.get(key), current_versions(tags)
         entry, *versions = cache.get_many(key, *(tag_key(tag) for tag in tags))
         return entry, dict(zip(tags, versions))
-    versions = dict(zip(tags, cache.get_many(*(tag_key(tag) for tag in tags))))
+    versions = current_versions(tags)
     entry = held.get(key)
     if entry is None or entry["versions"] != versions or time.time() - entry["kept_at"] >= cache_seconds():
         entry = cache.get(key)
@@ -186,13 +189,25 @@ def kept_entry(key: str, tags: list[str]) -> tuple[dict | None, dict]:
     return entry, versions
 
 
+def current_versions(tags: list[str]) -> dict:
+    table = tag_table()
+    if table is not None:
+        return dict(zip(tags, table.versions(tags)))
+    return dict(zip(tags, cache.get_many(*(tag_key(tag) for tag in tags))))
+
+
 def cache_seconds() -> int:
     return current_app.config["PAGE_CACHE_SECONDS"]
 
 
+def tag_table():
+    """The file cache's table of tag versions (board/file_cache.py); None where the versions are cache entries."""
+    return getattr(cache.cache, "tags", None)
+
+
 def fill_versions(tags: list[str], versions: dict) -> dict:
     """Versions for tags that have none yet (a new board, or lapsed): started by the first reader that needs them."""
-    missing = [tag for tag in tags if versions[tag] is None]
+    missing = [tag for tag in tags if versions[tag] is None]  # never in the file cache's table: every slot has one
     for tag in missing:
         cache.add(tag_key(tag), secrets.token_hex(8), timeout=GENERATION_SECONDS)
     if missing:
@@ -272,6 +287,10 @@ def renew(tags) -> None:
     if not tags:
         return
     try:
+        table = tag_table()
+        if table is not None:
+            table.renew(tags)
+            return
         cache.set_many({tag_key(tag): secrets.token_hex(8) for tag in tags}, timeout=GENERATION_SECONDS)
     except CACHE_ERRORS as error:  # the write is committed; kept pages lapse within PAGE_CACHE_SECONDS
         unavailable(error)

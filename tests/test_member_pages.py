@@ -94,7 +94,7 @@ def test_every_member_gets_their_own_page_from_one_render(app, client, other_cli
     assert pages[other_client] == full_render(app, other_client, url)
     assert "Something a moderator hid." not in pages[other_client]  # mia's hidden reply, shown to her only
     assert "Post by a member you blocked" not in pages[other_client]
-    assert ">mia</a>" in pages[client] and 'title="Your profile and account settings">ana</a>' in pages[other_client]
+    assert ">mia</a>" in pages[client] and 'title="Your account: email, password, sessions, your data">ana</a>' in pages[other_client]
 
 
 def test_a_vote_by_one_member_changes_only_the_score_on_other_pages(app, client, other_client, conversation):

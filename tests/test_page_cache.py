@@ -1,5 +1,6 @@
 """Shared pages for visitors: served from the cache without touching the database, dropped by any write."""
 import gzip
+import os
 import re
 import threading
 import time
@@ -12,7 +13,7 @@ import redis
 from flask import before_render_template
 from flask_migrate import downgrade, upgrade
 
-from board import page_cache
+from board import file_cache, page_cache
 from board.extensions import db
 from board.models import Role, Thread
 
@@ -87,6 +88,49 @@ def test_a_write_in_another_worker_reaches_this_workers_visitors(app, database_u
     assert "Seen from the other worker" not in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
     make_reply(other_worker, thread.opening_post, make_user(other_worker), "Seen from the other worker.")
     assert "Seen from the other worker." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    dispose(other_worker)
+
+
+class FileOperations:
+    """The files created, replaced, linked or removed under a directory while it is watched (os calls counted)."""
+
+    def __init__(self, monkeypatch, directory: str):
+        self.directory, self.calls = str(directory), []
+        for name in ("open", "replace", "rename", "link", "unlink", "remove"):
+            monkeypatch.setattr(os, name, self.counting(name, getattr(os, name)))
+
+    def counting(self, name, call):
+        def counted(path, *args, **kwargs):
+            if str(path).startswith(self.directory):
+                self.calls.append((name, str(path)))
+            return call(path, *args, **kwargs)
+        return counted
+
+
+def test_a_write_renews_the_pages_it_changed_without_writing_a_file(client, other_client, app, monkeypatch):
+    """A vote and a reply renew their tags in the shared table of versions: no file made, replaced or locked."""
+    thread = make_thread(app, make_user(app))
+    visit(other_client, f"/threads/{thread.id}")
+    client.log_in(make_user(app))
+    files = FileOperations(monkeypatch, Path(app.config["CACHE_DIR"]).parent)
+    assert client.submit(f"/posts/{thread.opening_post.id}/vote", {"direction": "up"}).status_code == 303
+    assert client.submit(f"/posts/{thread.opening_post.id}/reply", {"body": "Renewed in memory."}).status_code == 303
+    assert files.calls == []
+    monkeypatch.undo()
+    page = visit(other_client, f"/threads/{thread.id}").get_data(as_text=True)
+    assert "Renewed in memory." in page and "1 point" in page
+
+
+def test_a_tag_table_deleted_by_hand_is_made_again_and_every_worker_follows_it(app, database_url):
+    shared = {key: app.config[key] for key in ("PAGE_CACHE_DIR", "CACHE_KEY_PREFIX")}
+    other_worker = make_test_app(database_url, **shared)
+    thread = make_thread(app, make_user(app))
+    visitor = app.test_client()
+    visit(visitor, f"/threads/{thread.id}")
+    Path(f"{app.config['CACHE_DIR']}.tags").unlink()
+    make_reply(other_worker, thread.opening_post, make_user(other_worker), "After the table was deleted.")
+    assert Path(f"{app.config['CACHE_DIR']}.tags").stat().st_size == file_cache.TAG_SLOTS * file_cache.SLOT_BYTES
+    assert "After the table was deleted." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
     dispose(other_worker)
 
 

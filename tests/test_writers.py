@@ -5,6 +5,7 @@ under `make test-postgres`); the others read the statements of one write transac
 write lock, or on PostgreSQL a hot row's lock, is set by what runs inside it and in what order.
 """
 import random
+import sqlite3
 import threading
 
 import pytest
@@ -12,8 +13,9 @@ from sqlalchemy import event, func, select
 
 from board.extensions import db
 from board.limits import DEFAULT_LIMITS
-from board.models import Notification, Post, Thread, Vote
+from board.models import Notification, Post, RateLimitHit, Thread, Vote
 
+from .conftest import TEST_DATABASE_URL
 from .factories import make_reply, make_thread, make_user
 
 NO_LIMITS = {name: "1000000 per hour" for name in DEFAULT_LIMITS}
@@ -168,3 +170,34 @@ def test_a_reply_writes_its_thread_counters_last_after_its_notifications(board):
     assert any(each.startswith("INSERT INTO notifications") for each in writes)  # before the counters, too
     assert not any(each.startswith("SELECT") and "FROM films" in each for each in writes)  # what it renews: known before
     assert not any(locks_a_member(each) for done in transactions.done for each in done)
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="SQLite's write lock")
+def test_a_vote_and_a_reply_each_take_the_boards_write_lock_once_their_limits_counted_beside_it(app, tmp_path):
+    """With the rate limits on, the limiter's count is written in its own database file, under its own lock.
+
+    So a write queues once for the board's lock (BEGIN IMMEDIATE), not twice, and the count still holds across the
+    worker processes of the machine (tests/test_limits.py runs them).
+    """
+    post = make_thread(app, make_user(app, "host")).opening_post
+    client = app.test_client()
+    member = make_user(app, "voter")
+    client.log_in(member)
+    with app.app_context():
+        engine = db.engine
+    for path, data in ((f"/posts/{post.id}/vote", {"direction": "up"}), (f"/posts/{post.id}/reply", {"body": "Once."})):
+        began = []
+        listener = lambda _connection, _cursor, statement, *_args: began.append(statement)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert client.submit(path, data).status_code == 303
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+        assert began.count("BEGIN IMMEDIATE") == 1, path  # the others read, without the lock
+    counts = tmp_path / "board.db-limits"
+    assert counts.stat().st_mode & 0o777 == 0o600
+    with sqlite3.connect(counts) as connection:
+        keys = [key for (key,) in connection.execute("SELECT key FROM rate_limit_hits")]
+    assert sum(f"member:{member.id}" in key for key in keys) == 3  # vote: 60 a minute; new reply: 6 a minute, 30 an hour
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
