@@ -56,9 +56,11 @@ class DirectorList:
                 raise ValidationError(f"A director's name is at most {DIRECTOR_NAME_MAX} characters: “{name[:40]}…” has {len(name)}.")
             if not FilmDirector.key_for(name):
                 raise ValidationError(f"“{name}” has no letters or digits: a director needs a name.")
-        keys = [FilmDirector.key_for(name) for name in names]
-        if twice := next((name for name, key in zip(names, keys) if keys.count(key) > 1), None):
-            raise ValidationError(f"“{twice}” is listed twice.")
+        seen = set()
+        for name in names:
+            if (key := FilmDirector.key_for(name)) in seen:
+                raise ValidationError(f"“{name}” is listed twice.")
+            seen.add(key)
 
 
 def director_names(text: str | None) -> list[str]:
@@ -177,7 +179,7 @@ def director(key: str):
     if name is None:
         abort(404, "No film on Reelboard has a director at this address.")
     films = select(Film).where(Film.id.in_(select(FilmDirector.film_id).where(FilmDirector.key == key)))
-    return film_listing(films, order, director_key=key, director_name=name)
+    return film_listing(films, order, director_key=key, director_name=name, decades={})
 
 
 def year_argument(name: str) -> int | None:
@@ -200,8 +202,11 @@ def film_listing(films, order: str, **context):
                        error_out=False, count=True)
     counts = activity_by_film(current_user, [film.id for film in page.items])
     groups = [(letter, list(films)) for letter, films in groupby(page.items, key=first_letter)] if order == "az" else []
+    context = {"query": "", "year": None, "decade": None} | context
+    if "decades" not in context:
+        context["decades"] = film_decades()
     return render_template("films/index.html", page=page, order=order, orders=ORDERS, counts=counts, groups=groups,
-                           decades=film_decades(), **({"query": "", "year": None, "decade": None} | context))
+                           **context)
 
 
 def film_decades() -> dict[int, list[int]]:
@@ -396,18 +401,26 @@ def remove_poster(slug: str):
     return film_changed(film, "Poster removed.")
 
 
-@bp.get("/films/<slug>/poster/<digest>.webp", defaults={"size": "page"})
-@bp.get("/films/<slug>/poster/<digest>/small.webp", defaults={"size": "small"})
-def poster(slug: str, digest: str, size: str):
+@bp.get("/films/<slug>/poster/<digest>.webp")
+def poster(slug: str, digest: str):
     """A film's poster under its digest: a new poster is a new address, so each is cached for a year."""
+    return poster_picture(slug, digest, FilmPoster.data, digest)
+
+
+@bp.get("/films/<slug>/poster/<digest>/small.webp")
+def small_poster(slug: str, digest: str):
+    return poster_picture(slug, digest, FilmPoster.small_data, f"{digest}-small")
+
+
+def poster_picture(slug: str, digest: str, column, etag: str):
     data = db.session.scalar(
-        select(FilmPoster.small_data if size == "small" else FilmPoster.data)
+        select(column)
         .join(Film, Film.id == FilmPoster.film_id)
         .where(Film.slug == slug, FilmPoster.digest == digest)
     )
     if data is None:
         abort(404, "There is no such poster.")
-    return picture_response(data, f"{digest}-{size}")
+    return picture_response(data, etag)
 
 
 def change_details(film: Film, moderator, original_title: str | None, names: list[str], runtime: int | None) -> bool:
