@@ -384,8 +384,8 @@ def upload_poster(slug: str):
     film, thread_count, reply_count = get_film_or_404(slug)
     form = PosterForm()
     if form.validate_on_submit():
-        set_poster(film, current_user, form.poster.picture)
-        db.session.commit()
+        if set_poster(film, current_user, form.poster.picture):
+            db.session.commit()
         return film_changed(film, "Poster saved.")
     return form_failed(film, thread_count, reply_count, "films/_poster_form.html", poster_form=form)
 
@@ -445,13 +445,18 @@ def change_details(film: Film, moderator, original_title: str | None, names: lis
     return True
 
 
-def set_poster(film: Film, moderator, picture) -> None:
-    """The film's poster from now on (the page-sized picture and an index-sized one made from it); logged."""
+def set_poster(film: Film, moderator, picture) -> bool:
+    """The film's poster from now on (the page-sized picture and an index-sized one made from it); logged.
+
+    False if it is the poster the film has."""
+    if film.poster is not None and film.poster.digest == picture.digest:
+        return False
     small = reencode(picture.data, box=POSTER_SMALL_BOX, max_pixels=POSTER_MAX_PIXELS)
     before = describe_poster(film.poster) if film.poster else "none"
     film.poster = FilmPoster(digest=picture.digest, data=picture.data, width=picture.width, height=picture.height,
                              small_data=small.data, small_width=small.width, small_height=small.height)
     ModAction.record(moderator, ModAction.SET_POSTER, film, f"{before} → {describe_poster(film.poster)}")
+    return True
 
 
 def describe_poster(poster: FilmPoster) -> str:

@@ -210,6 +210,7 @@ def test_replacing_and_removing_a_poster_are_logged(app, client, moderator, her)
     with app.app_context():
         digest = db.session.scalar(db.select(FilmPoster.digest))
     assert posters(app) == 1 and log(app)[1][1].endswith(f"→ poster {digest} (600×450)")
+    assert upload(client, picture_bytes(color=(0, 0, 255))).status_code == 303 and len(log(app)) == 2  # the same one
     response = client.submit("/films/her-2013/poster/remove")
     assert response.status_code == 303 and posters(app) == 0
     assert log(app)[-1] == ("remove_poster", f"poster {digest} (600×450) removed")
@@ -232,6 +233,15 @@ def test_a_hostile_or_broken_file_is_refused_with_a_reason_and_nothing_is_stored
     assert response.status_code == 422 and message in page
     assert '<p class="field-error" id="poster-file-error">' in page
     assert posters(app) == 0 and log(app) == []
+
+
+def test_a_refused_poster_with_htmx_comes_back_as_the_form_alone(app, client, moderator, her):
+    client.log_in(moderator)
+    response = upload(client, b"not a picture", htmx=True)
+    fragment = response.get_data(as_text=True)
+    assert response.status_code == 422 and "<html" not in fragment and "Remove poster" not in fragment
+    assert fragment.lstrip().startswith('<form class="mod-form film-form stack" method="post" enctype="multipart/form-data"')
+    assert "not a picture the board can read" in fragment and posters(app) == 0
 
 
 def test_no_file_chosen_asks_for_one(app, client, moderator, her):
