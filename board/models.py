@@ -19,6 +19,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -52,6 +53,10 @@ DELETED_MEMBER = "[deleted member]"
 UNUSABLE_PASSWORD = "!"  # no hash: check_password_hash refuses every password against it
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
+DIRECTOR_NAME_MAX = 100
+DIRECTORS_MAX = 12  # a film's credited directors (anthologies have more: one of them stands for the rest)
+RUNTIME_MAX = 1000  # minutes; the longest films released run a little over
+DUPLICATE_YEARS_APART = 1  # a film dated by its festival premiere one year and its release the next
 BODY_MAX = 100_000  # characters: a 10,000-word essay with its Markdown is ~65,000; critics write longer
 REASON_MAX = 300
 REPORT_DETAILS_MAX = 500
@@ -406,9 +411,26 @@ class Film(db.Model):
     key: Mapped[str] = mapped_column(String(FILM_TITLE_MAX + 8), unique=True)
     slug: Mapped[str] = mapped_column(String(FILM_TITLE_MAX + 20), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # The details moderators fill in (board/films.py). Deferred, with a server default (NULL), like User.email: loaded
+    # where shown, and a film row is read and written the same way in a schema from before them.
+    original_title: Mapped[str | None] = mapped_column(String(FILM_TITLE_MAX), server_default=null(), deferred=True,
+                                                       deferred_group="details")
+    runtime: Mapped[int | None] = mapped_column(Integer, server_default=null(), deferred=True, deferred_group="details")
+
+    directors: Mapped[list["FilmDirector"]] = relationship(
+        order_by="FilmDirector.position", lazy="raise", cascade="all, delete-orphan", passive_deletes=True)
+    poster: Mapped["FilmPoster | None"] = relationship(lazy="raise", cascade="all, delete-orphan", passive_deletes=True)
+
+    __mapper_args__ = {"eager_defaults": False}  # no RETURNING of the details' server default after an INSERT
 
     def __str__(self) -> str:
         return f"{self.title} ({self.year})" if self.year else self.title
+
+    def may_be_duplicate_of(self, other: "Film") -> bool:
+        """Same normalised title and years at most one apart (or one of them without a year): worth a moderator's look."""
+        same_title = self.key.rsplit("|", 1)[0] == other.key.rsplit("|", 1)[0]
+        return same_title and other.id != self.id and (
+            self.year is None or other.year is None or abs(self.year - other.year) <= DUPLICATE_YEARS_APART)
 
     @staticmethod
     def key_for(title: str, year: int | None) -> str:
@@ -481,6 +503,38 @@ class Film(db.Model):
                 if existing is not None:
                     return existing
         raise RuntimeError(f"could not find a free slug for {key!r}")
+
+
+class FilmDirector(db.Model):
+    """One of a film's directors, in the order the credits give; `key` groups spellings ("Agnès Varda", "agnes varda")."""
+
+    __tablename__ = "film_directors"
+
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(DIRECTOR_NAME_MAX))
+    key: Mapped[str] = mapped_column(String(DIRECTOR_NAME_MAX), index=True)
+
+    @staticmethod
+    def key_for(name: str) -> str:
+        """The grouping key and address of a director: 'Agnès Varda' → 'agnes-varda' (as film slugs are made)."""
+        return normalise_film_title(name).replace(" ", "-")
+
+
+class FilmPoster(db.Model):
+    """A film's poster, re-encoded (board/images.py) into a page-sized and an index-sized WebP; one per film."""
+
+    __tablename__ = "film_posters"
+
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    small_data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    small_width: Mapped[int] = mapped_column(Integer)
+    small_height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class FilmAlias(db.Model):
@@ -1345,6 +1399,7 @@ class ModAction(db.Model):
     BAN, UNBAN, ROLE = "ban", "unban", "role"
     RENAME_FILM, MERGE_FILM = "rename_film", "merge_film"
     LEAVE, DELETE_ACCOUNT = "leave", "delete_account"
+    EDIT_FILM, SET_POSTER, REMOVE_POSTER = "edit_film", "set_poster", "remove_poster"
     LABELS = {
         PIN: "pinned", UNPIN: "unpinned", LOCK: "locked", UNLOCK: "unlocked",
         HIDE: "hid", UNHIDE: "unhid", MARK_SPOILER: "marked as spoiler", UNMARK_SPOILER: "unmarked spoiler",
@@ -1352,6 +1407,7 @@ class ModAction(db.Model):
         BAN: "banned", UNBAN: "unbanned", ROLE: "changed the role of",
         RENAME_FILM: "renamed", MERGE_FILM: "merged",
         LEAVE: "deleted their account", DELETE_ACCOUNT: "deleted the account of",
+        EDIT_FILM: "edited the details of", SET_POSTER: "set the poster of", REMOVE_POSTER: "removed the poster of",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -61,8 +61,8 @@ from .files import private_directory
 from .htmx import is_htmx
 from .mail import OutgoingMail
 from .models import (
-    Block, BoardIdentity, Bookmark, EmailNotices, Film, ModAction, Notification, Post, PostRevision, RateLimitHit,
-    Report, Thread, ThreadSubscription, User, ViewerState, Vote,
+    Block, BoardIdentity, Bookmark, EmailNotices, Film, FilmDirector, FilmPoster, ModAction, Notification, Post,
+    PostRevision, RateLimitHit, Report, Thread, ThreadSubscription, User, ViewerState, Vote,
 )
 from .post_html import PostHtmlCache
 
@@ -510,6 +510,7 @@ UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
+FILM_NAMING = {"title", "year", "key", "slug"}  # shown wherever the film's threads are: a rename renews every page
 
 
 def noted(session) -> dict:
@@ -537,10 +538,12 @@ def note_record(session, record, new: bool) -> None:
     elif isinstance(record, Thread):
         writes["threads"].add(column(record, "id"))
         writes["films"].update([column(record, "film_id"), *inspect(record).attrs.film_id.history.deleted])
-    elif isinstance(record, Film) and new:
-        writes["films"].add(column(record, "id"))
+    elif isinstance(record, Film) and (new or record not in session.deleted and not changed_columns(record) & FILM_NAMING):
+        writes["films"].add(column(record, "id"))  # new, or its details: its page and the listings
+    elif isinstance(record, (FilmDirector, FilmPoster)):
+        writes["films"].add(column(record, "film_id"))
     elif isinstance(record, User) and record not in session.deleted:
-        changed = {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
+        changed = changed_columns(record)
         if new or changed <= SESSION_ONLY | BIO:
             writes["tags"].update([LISTING] if new or changed & BIO else [])
         else:  # a name, role or ban: shown beside their posts on any page
@@ -549,6 +552,10 @@ def note_record(session, record, new: bool) -> None:
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
     elif not isinstance(record, OWN_CHOICES):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
+
+
+def changed_columns(record) -> set[str]:
+    return {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
 
 
 def column(record, name: str):

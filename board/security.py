@@ -3,6 +3,7 @@ from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import abort, current_app, g, request, session
 from flask_login import COOKIE_NAME, current_user
+from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
 
 from .htmx import add_vary_header
 
@@ -28,6 +29,7 @@ SECURITY_HEADERS = {
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
 }
 FORM_MIMETYPE = "application/x-www-form-urlencoded"
+MULTIPART_MIMETYPE = "multipart/form-data"
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -75,19 +77,50 @@ def keep_private_pages_out_of_caches(response):
 def reject_malformed_input() -> None:
     """400 for a NUL character or invalid UTF-8 anywhere in the query string or form body.
 
-    Werkzeug would quietly replace bad bytes with U+FFFD; a post must never be stored altered.
+    Werkzeug would quietly replace bad bytes with U+FFFD; a post must never be stored altered. A multipart body (a
+    poster upload, or any form sent that way) is checked field by field: its text parts as raw bytes, files aside.
     """
+    if request.mimetype == MULTIPART_MIMETYPE:
+        reject_malformed_parts()
     blobs = [request.query_string]
     if request.mimetype == FORM_MIMETYPE:
         blobs.append(request.get_data(cache=True))
     for blob in blobs:
         for field in blob.split(b"&"):
-            try:
-                text = unquote_to_bytes(field.replace(b"+", b" ")).decode("utf-8")
-            except UnicodeDecodeError:
-                abort(400, "The request contains text that is not valid UTF-8.")
-            if "\x00" in text:
-                abort(400, "The request contains a NUL character.")
+            checked_text(unquote_to_bytes(field.replace(b"+", b" ")))
+
+
+def reject_malformed_parts() -> None:
+    """A multipart body's text fields, as the raw bytes Werkzeug's parser would decode with replacement; files aside.
+
+    The body is read (and cached for the form parser) once: MAX_CONTENT_LENGTH bounds it.
+    """
+    boundary = request.mimetype_params.get("boundary")
+    if not boundary:
+        return  # no parts: Werkzeug reads no form from it either
+    decoder = MultipartDecoder(boundary.encode("latin-1"))
+    decoder.receive_data(request.get_data(cache=True))
+    decoder.receive_data(None)
+    in_text_field = False
+    try:
+        while not isinstance(event := decoder.next_event(), (Epilogue, NeedData)):
+            if isinstance(event, (Field, File)):
+                in_text_field = isinstance(event, Field)
+                if "\x00" in event.name:
+                    abort(400, "The request contains a NUL character.")
+            elif isinstance(event, Data) and in_text_field:
+                checked_text(event.data)
+    except ValueError:
+        abort(400, "The form's multipart body is malformed.")
+
+
+def checked_text(blob: bytes) -> None:
+    try:
+        text = blob.decode("utf-8")
+    except UnicodeDecodeError:
+        abort(400, "The request contains text that is not valid UTF-8.")
+    if "\x00" in text:
+        abort(400, "The request contains a NUL character.")
 
 
 def safe_next(target: str | None) -> str | None:

@@ -1,10 +1,13 @@
 """Pin and hide: what moderators see and do, what everyone else sees, and the append-only record."""
+import io
+
 import pytest
+from PIL import Image
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import (Block, Bookmark, EmailNotices, ModAction, Post, RetiredName, Role, Thread, ThreadSubscription,
-                          User, utcnow)
+from board.models import (Block, Bookmark, EmailNotices, Film, FilmPoster, ModAction, Post, RetiredName, Role, Thread,
+                          ThreadSubscription, User, utcnow)
 from board.tokens import unsubscribe_token
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
@@ -283,6 +286,28 @@ def sessions_ended(app, board):
     with app.app_context():
         now = dict(db.session.execute(db.select(User.id, User.session_token)).all())
     return sum(now[member] != token for member, token in board["tokens"].items())
+def film_runtime(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(Film.runtime).where(Film.id == board["thread"].film_id))
+
+
+def film_posters(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(FilmPoster))
+
+
+def add_poster(app, board):
+    with app.app_context():
+        db.session.add(FilmPoster(film_id=board["thread"].film_id, digest="0" * 16, data=b"x", width=1, height=1,
+                                  small_data=b"x", small_width=1, small_height=1))
+        db.session.commit()
+
+
+def poster_upload() -> dict:
+    """A fresh file each time (a stream is read once)."""
+    out = io.BytesIO()
+    Image.new("RGB", (30, 45), (10, 20, 30)).save(out, format="PNG")
+    return {"poster": (io.BytesIO(out.getvalue()), "poster.png")}
 
 
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
@@ -330,6 +355,10 @@ MATRIX = {
     "mute thread": ("/threads/{thread}/follow", {"level": "mute"}, None, mutes, expect(MEMBERS, 0, 1)),
     "block": ("/members/{target_name}/block", {"block": "1"}, None, blocks_of_target, expect(MEMBERS, 0, 1)),
     "bookmark": ("/posts/{opening}/bookmark", {"saved": "1"}, None, bookmarks, expect(MEMBERS, 0, 1)),
+    # A film's details and poster (board/films.py): moderators only, like rename and merge.
+    "film details": ("/films/{film}/details", {"runtime": "90"}, None, film_runtime, expect(MODERATORS_ONLY, None, 90)),
+    "film poster": ("/films/{film}/poster", poster_upload, None, film_posters, expect(MODERATORS_ONLY, 0, 1)),
+    "remove film poster": ("/films/{film}/poster/remove", {}, add_poster, film_posters, expect(MODERATORS_ONLY, 1, 0)),
     # Members only, their own address (the password is the acting member's): a confirmation link is queued.
     "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
                      expect(MEMBERS, 0, 1)),
@@ -365,11 +394,13 @@ CASES = [(action, role) for action in MATRIX for role in ROLES]
 @pytest.mark.parametrize("action, role", CASES, ids=[f"{a}-{r}" for a, r in CASES])
 def test_authorization_matrix(app, client, board, action, role, htmx):
     url, form, setup, measure, expected = MATRIX[action]
+    form = form() if callable(form) else form
     if setup:
         setup(app, board)
     token = act_as(app, client, board, role)
     url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
                      target_name=board["target"].username, target_unsubscribe=board.get("target_unsubscribe"))
+                     target_name=board["target"].username, film="her-2013")
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]

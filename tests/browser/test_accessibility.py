@@ -1,14 +1,17 @@
 """axe-core finds no WCAG 2.1 A/AA violations, light or dark; the thread page runs clean under its CSP."""
+import io
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from PIL import Image
 from playwright.sync_api import expect
 
 from board.extensions import db
-from board.models import EmailNotices, Post, Report, Role, Thread, User
+from board.images import reencode
+from board.models import EmailNotices, Film, FilmDirector, FilmPoster, Post, Report, Role, Thread, User
 from board.tokens import unsubscribe_token
 
 from ..conftest import dispose
@@ -118,6 +121,8 @@ def board(tmp_path_factory, browser):
         EmailNotices.set(moddy, EmailNotices.DIGEST)
         db.session.commit()
         moderated["unsubscribe_path"] = f"/notices/unsubscribe?token={unsubscribe_token(moddy)}"
+    film_details(app, thread.film_id)
+    make_thread(app, critic, "Past Lives, the undated one", film=("Past Lives", None))  # a likely duplicate
     try:
         with serve(app) as live:
             logins = {}
@@ -129,6 +134,49 @@ def board(tmp_path_factory, browser):
             yield Board(live.url, thread.id, hidden.id, logins, reportable_id=first.id, **moderated)
     finally:
         dispose(app)
+
+
+def film_details(app, film_id: int) -> None:
+    """Past Lives gets an original title, a director, a runtime and a poster, as a moderator would give them."""
+    out = io.BytesIO()
+    Image.new("RGB", (400, 600), (40, 60, 90)).save(out, format="PNG")
+    with app.app_context():
+        film = db.session.get(Film, film_id)
+        film.original_title, film.runtime = "패스트 라이브즈", 106
+        picture = reencode(out.getvalue(), box=(600, 900), max_pixels=40_000_000)
+        small = reencode(picture.data, box=(120, 180), max_pixels=40_000_000)
+        db.session.add_all([
+            FilmDirector(film_id=film_id, position=0, name="Celine Song", key="celine-song"),
+            FilmPoster(film_id=film_id, digest=picture.digest, data=picture.data, width=picture.width,
+                       height=picture.height, small_data=small.data, small_width=small.width, small_height=small.height),
+        ])
+        db.session.commit()
+
+
+def film_page_with_details(page, board):
+    page.goto("/films/past-lives-2023")
+    expect(page.get_by_role("img", name="Poster of Past Lives (2023)")).to_be_visible()
+    expect(page.get_by_role("link", name="Celine Song")).to_be_visible()
+
+
+def film_page_as_moderator(page, board):
+    page.goto("/films/past-lives-2023")
+    expect(page.get_by_text("Possibly the same film")).to_be_visible()
+    page.locator("summary", has_text="Edit details and poster").click()
+    page.get_by_label("Runtime in minutes (optional)").fill("abc")
+    page.get_by_role("button", name="Save details").click()
+    expect(page.locator("#details-runtime-error")).to_be_visible()
+
+
+def film_index(page, board):
+    page.goto("/films")
+    expect(page.get_by_role("heading", name="Most discussed this week")).to_be_visible()
+    expect(page.get_by_role("img", name="Past Lives (2023)")).to_be_visible()
+
+
+def films_by_director(page, board):
+    page.goto("/films/directors/celine-song")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Films by Celine Song")
 
 
 def front_page(page, board):
@@ -306,6 +354,10 @@ VIEWS = {
     "unsubscribe page": (None, unsubscribe_page),
     "account page": ("member", account_page),
     "delete account with an error": ("member", delete_account_with_an_error),
+    "film page with details and poster": (None, film_page_with_details),
+    "film page as moderator": ("moderator", film_page_as_moderator),
+    "film index": (None, film_index),
+    "films by director": (None, films_by_director),
 }
 
 

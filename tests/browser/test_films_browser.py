@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 from board.models import Role
 
 from ..factories import make_reply, make_thread, make_user
-from .conftest import htmx_settled, log_in
+from .conftest import htmx_settled, loads_a_new_page, log_in
 from .test_accessibility import AXE_OPTIONS, SCHEMES
 
 pytestmark = pytest.mark.browser
@@ -146,3 +146,28 @@ def test_no_wcag_violations_on_film_pages(live_server, new_context, view, scheme
     htmx_settled(page)
     results = Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
+
+
+def test_a_moderator_edits_a_films_details_without_javascript(live_server, open_page):
+    seed_films(live_server.app)
+    page = open_page(java_script_enabled=False)
+    log_in(page, "keeper")
+    page.goto("/films/her-2013")
+    page.locator("summary", has_text="Edit details and poster").click()
+    page.get_by_label("Original title (optional)").fill("Her")
+    page.get_by_label("Directors (optional)").fill("Spike Jonze")
+    page.get_by_label("Runtime in minutes (optional)").fill("100000")
+    with loads_a_new_page(page):
+        page.get_by_role("button", name="Save details").click()
+    expect(page.locator("#details-runtime-error")).to_have_text("A runtime is 1 to 1,000 minutes.")
+    expect(page.get_by_label("Directors (optional)")).to_have_value("Spike Jonze")  # kept as typed
+    page.get_by_label("Runtime in minutes (optional)").fill("126")
+    with loads_a_new_page(page):
+        page.get_by_role("button", name="Save details").click()
+    expect(page).to_have_url(f"{live_server.url}/films/her-2013")
+    expect(page.get_by_text("Details saved.")).to_be_visible()
+    expect(page.locator(".film-facts")).to_contain_text("126 minutes")
+    page.get_by_role("link", name="Spike Jonze").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Films by Spike Jonze")
+    page.goto("/moderation/log")
+    expect(page.locator("main")).to_contain_text("directors: none → “Spike Jonze”")
