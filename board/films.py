@@ -10,9 +10,10 @@ from wtforms.validators import DataRequired, Length
 
 from .access import moderator_required
 from .extensions import db
+from .film_logs import film_context
 from .forms import ThreadForm, VisibleText, single_line
 from .htmx import form_again, is_htmx
-from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, ModAction, Post, Thread, normalise_film_title, utcnow
+from .models import FILM_TITLE_MAX, TOP_PERIODS, Film, FilmAlias, FilmLog, ModAction, Post, Thread, normalise_film_title, utcnow
 from .page_cache import film_tags, shared_page
 from .threads import SORTS
 
@@ -99,8 +100,10 @@ def index():
     page = db.paginate(films, per_page=FILMS_PER_PAGE, error_out=False, count=True)
     counts = activity_by_film(current_user, [film.id for film in page.items])
     groups = [(letter, list(films)) for letter, films in groupby(page.items, key=first_letter)] if order == "az" else []
+    highest_rated = FilmLog.highest_rated() if not query_text and page.page == 1 else []
     return render_template(
-        "films/index.html", page=page, order=order, orders=ORDERS, counts=counts, groups=groups, query=query_text
+        "films/index.html", page=page, order=order, orders=ORDERS, counts=counts, groups=groups, query=query_text,
+        highest_rated=highest_rated,
     )
 
 
@@ -146,8 +149,9 @@ def show(slug: str):
 
 
 def render_film(film: Film, thread_count: int, reply_count: int, sort: str = "hot", period: str = "all", status: int = 200,
-                **forms):
-    """The film page: the film, its counts, and its threads listed like the front page (with moderators' forms)."""
+                log_form=None, **forms):
+    """The film page: the film, its counts, its ratings and logs (board/film_logs.py), and its threads listed like the
+    front page (with moderators' forms)."""
     page = db.paginate(
         Thread.listing(current_user, sort, utcnow(), film_id=film.id, period=period),
         per_page=current_app.config["THREADS_PER_PAGE"],
@@ -155,7 +159,7 @@ def render_film(film: Film, thread_count: int, reply_count: int, sort: str = "ho
         count=True,
     )
     context = dict(film=film, thread_count=thread_count, reply_count=reply_count, page=page, sort=sort, sorts=SORTS,
-                   period=period)
+                   period=period, **film_context(film, current_user, log_form))
     if current_user.can_moderate():
         context |= moderator_forms(film, **forms)
     return render_template("films/show.html", **context), status
@@ -285,6 +289,7 @@ def merge_film(duplicate: Film, target: Film, moderator) -> None:
     """Move the duplicate's threads to the target, point its slug and old slugs there, and delete it; logged."""
     db.session.execute(update(Thread).where(Thread.film_id == duplicate.id).values(film_id=target.id))
     db.session.execute(update(FilmAlias).where(FilmAlias.film_id == duplicate.id).values(film_id=target.id))
+    db.session.execute(update(FilmLog).where(FilmLog.film_id == duplicate.id).values(film_id=target.id))  # members' diaries
     ModAction.record(moderator, ModAction.MERGE_FILM, target, f"“{duplicate}” merged into it"[:300])
     slug = duplicate.slug
     db.session.delete(duplicate)

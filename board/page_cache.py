@@ -56,7 +56,7 @@ from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
 from .models import (
-    Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
+    Block, BoardIdentity, Bookmark, Film, FilmLog, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
     Thread, ThreadSubscription, User, Vote,
 )
 
@@ -404,6 +404,7 @@ UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
+OWN_SETTINGS = {"reveal_seen_spoilers"}  # changes only the member's own copies ("members")
 
 
 def noted(session) -> dict:
@@ -433,9 +434,11 @@ def note_record(session, record, new: bool) -> None:
         writes["films"].update([column(record, "film_id"), *inspect(record).attrs.film_id.history.deleted])
     elif isinstance(record, Film) and new:
         writes["films"].add(column(record, "id"))
+    elif isinstance(record, FilmLog):  # the film's page and the lists ("listing": its index, the member's diary)
+        writes["films"].add(column(record, "film_id"))
     elif isinstance(record, User) and record not in session.deleted:
         changed = {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
-        if new or changed <= SESSION_ONLY | BIO:
+        if new or changed <= SESSION_ONLY | BIO | OWN_SETTINGS:
             writes["tags"].update([LISTING] if new or changed & BIO else [])
         else:  # a name, role or ban: shown beside their posts on any page
             writes["tags"].add(EVERY_PAGE)

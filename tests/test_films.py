@@ -372,9 +372,10 @@ def test_only_moderators_rename_or_merge(app, client, action, data, htmx):
 
 # Query budgets ----------------------------------------------------------------------------------------------------------
 
-# film with its counts, thread count, page of threads (+ session user; + open-reports badge and likely duplicates)
-FILM_PAGE_BUDGET = {"anonymous": 3, "member": 4, "moderator": 6}
-FILM_INDEX_BUDGET = {"anonymous": 3, "member": 4}  # count, films, their counts (+ user)
+# film with its counts, thread count, page of threads, ratings histogram, logs (recent and the viewer's own, with the
+# gating) (+ session user; + open-reports badge and likely duplicates)
+FILM_PAGE_BUDGET = {"anonymous": 5, "member": 6, "moderator": 8}
+FILM_INDEX_BUDGET = {"anonymous": 4, "member": 5}  # count, films, their counts, highest rated this week (+ user)
 
 
 def add_film_threads(app, until: int) -> None:
