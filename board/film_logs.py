@@ -49,6 +49,8 @@ class LogForm(FlaskForm):
             raise ValidationError("Choose from half a star to five stars, or no rating.")
 
     def validate_watched_on(self, field):
+        if field.data is None:  # not a date: the field said so
+            return
         if field.data > today():
             raise ValidationError("That day has not come yet: say when you watched it.")
         if field.data.year < FIRST_FILM_YEAR:

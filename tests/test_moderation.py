@@ -3,7 +3,7 @@ import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
+from board.models import Block, Bookmark, FilmLog, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
@@ -245,9 +245,47 @@ def bookmarks(app, board):
         return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
 
 
+def film_logs(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(FilmLog))
+
+
+def authors_log(app, board):
+    """The author logged the thread's film, with a review (what the log routes below change)."""
+    with app.app_context():
+        log = FilmLog(member_id=board["author"].id, film_id=board["thread"].film_id, rating=7, watched_on=utcnow().date())
+        log.set_review("Matrix review", False)
+        db.session.add(log)
+        db.session.commit()
+        board["log"] = log.id
+
+
+def hidden_authors_log(app, board):
+    authors_log(app, board)
+    with app.app_context():
+        db.session.get(FilmLog, board["log"]).hidden = True
+        db.session.commit()
+
+
+def log_review(app, board):
+    with app.app_context():
+        log = db.session.get(FilmLog, board["log"])
+        return log.review_source if log else None
+
+
+def log_hidden(app, board):
+    return fetch(app, FilmLog, board["log"]).hidden
+
+
+def author_reveals_spoilers(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(User.reveal_seen_spoilers).where(User.id == board["author"].id))
+
+
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
+AUTHOR_ONLY = {"anonymous": 303, "member": 403, "author": 303, "banned": 403, "moderator": 403, "admin": 403}
 
 
 def expect(statuses, before, after):
@@ -293,6 +331,16 @@ MATRIX = {
     # Members only, their own address (the password is the acting member's): a confirmation link is queued.
     "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
                      expect(MEMBERS, 0, 1)),
+    # Film logs (board/film_logs.py): any member logs a film; only its member edits or deletes a log (moderators
+    # neither: they hide a review, which the log keeps); each member's spoiler setting is their own.
+    "log film": ("/films/her-2013/log", {"rating": "7", "watched_on": "2026-01-02", "review": "Matrix"}, None, film_logs,
+                 expect(MEMBERS, 0, 1)),
+    "edit log": ("/logs/{log}/edit", {"rating": "6", "watched_on": "2026-01-02", "review": "Edited"}, authors_log,
+                 log_review, expect(AUTHOR_ONLY, "Matrix review", "Edited")),
+    "delete log": ("/logs/{log}/delete", {}, authors_log, log_review, expect(AUTHOR_ONLY, "Matrix review", None)),
+    "hide review": ("/logs/{log}/hide", {"reason": "r"}, authors_log, log_hidden, expect(MODERATORS_ONLY, False, True)),
+    "unhide review": ("/logs/{log}/unhide", {}, hidden_authors_log, log_hidden, expect(MODERATORS_ONLY, True, False)),
+    "spoiler setting": ("/u/author/spoilers", {}, None, author_reveals_spoilers, expect(AUTHOR_ONLY, True, False)),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
@@ -310,7 +358,7 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
         setup(app, board)
     token = act_as(app, client, board, role)
     url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
-                     target_name=board["target"].username)
+                     target_name=board["target"].username, log=board.get("log"))
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]
