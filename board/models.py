@@ -1233,12 +1233,13 @@ class ModAction(db.Model):
 
     @staticmethod
     def describe_targets(entries, viewer) -> dict[int, tuple[str, str | None]]:
-        """Each entry's target as (words, link), never quoting a post: four SELECTs at most for any page."""
+        """Each entry's target as (words, link), never quoting a post: five SELECTs at most for any page."""
         from flask import url_for
 
         from .spoilers import safe_title
 
-        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind} for kind in ("thread", "post", "user", "film")}
+        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind}
+               for kind in ("thread", "post", "user", "film", "film_log")}
         threads = {
             thread.id: thread
             for thread in db.session.scalars(
@@ -1255,6 +1256,12 @@ class ModAction(db.Model):
         } if ids["post"] else {}
         users = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids["user"]))).all()) if ids["user"] else {}
         films = {film.id: film for film in db.session.scalars(select(Film).where(Film.id.in_(ids["film"])))} if ids["film"] else {}
+        logs = {
+            log.id: log
+            for log in db.session.scalars(
+                select(FilmLog).where(FilmLog.id.in_(ids["film_log"])).options(joinedload(FilmLog.film), joinedload(FilmLog.member))
+            )
+        } if ids["film_log"] else {}
 
         def thread_words(thread: Thread) -> str:
             return f"“{safe_title(thread.title)}”" if thread.is_visible_to(viewer) else "a hidden thread"
@@ -1275,6 +1282,10 @@ class ModAction(db.Model):
             elif entry.target_type == "film" and entry.target_id in films:
                 film = films[entry.target_id]
                 described[entry.id] = (f"film “{film}”", url_for("films.show", slug=film.slug))
+            elif entry.target_type == "film_log" and entry.target_id in logs:
+                log = logs[entry.target_id]
+                link = url_for("films.show", slug=log.film.slug, _anchor=f"log-{log.id}")
+                described[entry.id] = (f"{log.member.username}’s review of “{log.film}”", link)
             else:
                 described[entry.id] = (f"{entry.target_type} #{entry.target_id}", None)
         return described

@@ -254,6 +254,9 @@ def test_a_moderator_hides_a_review_logged_in_the_modlog(app, client, other_clie
         assert [(entry.action, entry.target_type, entry.target_id, entry.reason)
                 for entry in db.session.scalars(db.select(ModAction))] == [("hide_review", "film_log", log_id, "Insults")]
     assert "RUDE-WORDS" not in other_client.get(FILM).get_data(as_text=True)
+    modlog = other_client.get("/moderation/log").get_data(as_text=True)
+    assert "amy’s review of “Her (2013)”" in modlog and f'href="/films/her-2013#log-{log_id}"' in modlog
+    assert "RUDE-WORDS" not in modlog
     other_client.log_in(member)
     assert "RUDE-WORDS" in other_client.get(FILM).get_data(as_text=True)  # its author still reads it
     assert fetch(app, FilmLog, log_id).rating == 2  # the log and its rating stay
