@@ -6,7 +6,7 @@ what "I've seen it" spoiler gating asks (board/spoilers.py): a member who logged
 """
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import case, select

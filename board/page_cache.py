@@ -10,7 +10,7 @@ servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag version
 
 Invalidation is by dependency tag. Each kept page depends on a few tags, named from its URL before it is rendered
 (`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
-and feed; "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
+and feed (renewed by its threads and its members' logs, board/film_logs.py); "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
 "listing" for the public moderation log), plus "all"
 for every page and "members" for a member's own copy. Each tag has a version (a random token) in the cache; an entry
 records the versions it was rendered under and is valid while they are all unchanged: the entry and the versions

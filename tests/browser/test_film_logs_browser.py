@@ -6,7 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from board.extensions import db
-from board.models import FilmLog, utcnow
+from board.models import FilmLog, User, utcnow
 
 from ..factories import make_thread, make_user
 from .conftest import htmx_settled, loads_a_new_page, log_in, stays_on_page
@@ -36,8 +36,6 @@ def member_page(live_server, open_page, name: str, javascript: bool = True) -> P
 
 def logged(app, name: str, thread) -> None:
     with app.app_context():
-        from board.models import User
-
         member = User.by_username(name)
         db.session.add(FilmLog(member_id=member.id, film_id=thread.film_id, rating=8, watched_on=utcnow().date()))
         db.session.commit()
@@ -160,8 +158,6 @@ def test_everyone_else_sees_them_closed_and_the_setting_closes_them(live_server,
 def test_a_spoiler_review_opens_on_the_film_page_only_for_those_who_logged_it(live_server, open_page):
     thread = kane(live_server.app)
     with live_server.app.app_context():
-        from board.models import User
-
         log = FilmLog(member_id=User.by_username("orson").id, film_id=thread.film_id, rating=10, watched_on=utcnow().date())
         log.set_review("The sled burns.", True)
         db.session.add(log)
