@@ -51,12 +51,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         tune_sqlite(db.engine)
 
     from . import (
-        account, admin, auth, feeds, films, following, health, members, moderation, notifications, posts, reading,
+        account, admin, auth, feeds, film_logs, films, following, health, members, moderation, notifications, posts, reading,
         reports, search, threads,
     )
 
     for blueprint in (auth.bp, account.bp, threads.bp, posts.bp, moderation.bp, reports.bp, admin.bp, health.bp,
-                      members.bp, notifications.bp, feeds.bp, films.bp, search.bp, reading.bp, following.bp):
+                      members.bp, notifications.bp, feeds.bp, films.bp, film_logs.bp, search.bp, reading.bp, following.bp):
         app.register_blueprint(blueprint)
     limits.init_app(app)  # after the blueprints: it puts each limit on its endpoint's view
     page_cache.init_app(app)  # after the limits: a limited request is refused before a cached page is served

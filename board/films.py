@@ -13,12 +13,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from .access import moderator_required
 from .extensions import db
+from .film_logs import film_context
 from .forms import CharacterLimit, ThreadForm, VisibleText, single_line, unix_newlines
 from .htmx import form_again, is_htmx
 from .images import UploadedPicture, picture_response, reencode
 from .models import (
     DIRECTOR_NAME_MAX, DIRECTORS_MAX, FILM_TITLE_MAX, REASON_MAX, RUNTIME_MAX, TOP_PERIODS, Film, FilmAlias,
-    FilmDirector, FilmPoster, ModAction, Post, Thread, normalise_film_title, utcnow
+    FilmDirector, FilmLog, FilmPoster, ModAction, Post, Thread, normalise_film_title, utcnow
 )
 from .page_cache import film_tags, shared_page
 from .threads import SORTS
@@ -205,8 +206,10 @@ def film_listing(films, order: str, **context):
     context = {"query": "", "year": None, "decade": None} | context
     if "decades" not in context:
         context["decades"] = film_decades()
+    unfiltered = page.page == 1 and not (context["query"] or context["year"] or context["decade"]
+                                         or context.get("director_key"))
     return render_template("films/index.html", page=page, order=order, orders=ORDERS, counts=counts, groups=groups,
-                           **context)
+                           highest_rated=FilmLog.highest_rated() if unfiltered else [], **context)
 
 
 def film_decades() -> dict[int, list[int]]:
@@ -275,8 +278,9 @@ def show(slug: str):
 
 
 def render_film(film: Film, thread_count: int, reply_count: int, sort: str = "hot", period: str = "all", status: int = 200,
-                **forms):
-    """The film page: the film, its counts, and its threads listed like the front page (with moderators' forms)."""
+                log_form=None, **forms):
+    """The film page: the film, its counts, its ratings and logs (board/film_logs.py), and its threads listed like the
+    front page (with moderators' forms)."""
     page = db.paginate(
         Thread.listing(current_user, sort, utcnow(), film_id=film.id, period=period),
         per_page=current_app.config["THREADS_PER_PAGE"],
@@ -284,7 +288,7 @@ def render_film(film: Film, thread_count: int, reply_count: int, sort: str = "ho
         count=True,
     )
     context = dict(film=film, thread_count=thread_count, reply_count=reply_count, page=page, sort=sort, sorts=SORTS,
-                   period=period)
+                   period=period, **film_context(film, current_user, log_form))
     if current_user.can_moderate():
         context |= moderator_forms(film, **forms)
     return render_template("films/show.html", **context), status
@@ -526,6 +530,7 @@ def merge_film(duplicate: Film, target: Film, moderator) -> None:
     db.session.execute(update(Thread).where(Thread.film_id == duplicate.id).values(film_id=target.id))
     db.session.execute(update(FilmAlias).where(FilmAlias.film_id == duplicate.id).values(film_id=target.id))
     keep_details(duplicate, target)
+    db.session.execute(update(FilmLog).where(FilmLog.film_id == duplicate.id).values(film_id=target.id))  # members' diaries
     ModAction.record(moderator, ModAction.MERGE_FILM, target, f"“{duplicate}” merged into it"[:300])
     slug = duplicate.slug
     db.session.delete(duplicate)

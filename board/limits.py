@@ -18,9 +18,11 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `threads`                  | 10 per hour               | `threads.new`          | member                                   |
 | `replies_new_account`      | 6 per minute; 30 per hour | `posts.reply`          | member, while new                        |
 | `replies`                  | 20 per minute             | `posts.reply`          | member                                   |
+| `film_logs_new_account`    | 6 per minute; 30 per hour | `film_logs.log`        | member, while new                        |
+| `film_logs`                | 20 per minute             | `film_logs.log`        | member                                   |
 | `votes`                    | 60 per minute             | `posts.vote`           | member                                   |
 | `reports`                  | 10 per hour               | `reports.report`       | member                                   |
-| `edits`                    | 30 per hour               | `posts.edit`           | member                                   |
+| `edits`                    | 30 per hour               | `posts.edit`, `film_logs.edit` | member (a count per endpoint)    |
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
 | `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
 | `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
@@ -84,6 +86,8 @@ DEFAULT_LIMITS = {
     "threads": THREADS,
     "replies_new_account": REPLIES_NEW_ACCOUNT,
     "replies": REPLIES,
+    "film_logs_new_account": REPLIES_NEW_ACCOUNT,  # logging a film (with its review) is limited like a reply
+    "film_logs": REPLIES,
     "votes": VOTES,
     "reports": REPORTS,
     "edits": EDITS,
@@ -189,6 +193,9 @@ RULES = (
          new_accounts="threads_new_account", exempt_when=visitor_or_previewing),
     Rule("posts.reply", "replies", by_member, "You are replying too quickly.",
          new_accounts="replies_new_account", exempt_when=visitor_or_previewing),
+    Rule("film_logs.log", "film_logs", by_member, "You are logging films too quickly.",
+         new_accounts="film_logs_new_account", exempt_when=visitor),
+    Rule("film_logs.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor),
     Rule("posts.vote", "votes", by_member, "You are voting too quickly.", exempt_when=visitor),
     Rule("reports.report", "reports", by_member, "You have sent too many reports.", exempt_when=visitor),
     Rule("posts.edit", "edits", by_member, "You are editing too quickly.", exempt_when=visitor_or_previewing),

@@ -148,7 +148,7 @@ def slot(name: str) -> Markup:
 # post not saved, its author not blocked); the CSRF token and the slots are always filled in.
 DEFAULTS = {"up": b"false", "down": b"false", "saved": b"false", "save-value": b"1", "save-label": b"Save",
             "blocked-open": b"", "blocked-close": b"", "you": b"", "csrf": b"", "slot": b""}
-SLOTS = ("account_nav",)  # templates/_<name>.html, rendered for each member where the copy has a slot of that name
+SLOTS = ("account_nav", "spoilers_note")  # templates/_<name>.html, rendered for each member where the copy has a slot
 CHOSEN = {"up": b"true", "down": b"true", "saved": b"true", "save-value": b"0", "save-label": b"Saved",
           "blocked-open": BLOCKED_OPEN.encode(), "blocked-close": BLOCKED_CLOSE.encode(), "you": YOU_BADGE.encode()}
 

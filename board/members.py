@@ -8,6 +8,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import aliased, contains_eager
 
 from .extensions import db
+from .film_logs import SpoilerSettingForm, diary_of
 from .forms import BioForm
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .models import Block, Post, RetiredName, Thread, User, is_deleted_name
@@ -15,7 +16,7 @@ from .page_cache import shared_page
 from .previews import preview_response, wants_preview
 
 bp = Blueprint("members", __name__)
-TABS = ("threads", "replies")
+TABS = ("threads", "replies", "diary")  # the diary: the films they logged (board/film_logs.py)
 PROFILE_PER_PAGE = 20
 
 
@@ -40,7 +41,10 @@ def profile(name: str):
 
 def listed(member: User, tab: str):
     """A page (?page=) of the member's threads or replies, as the viewer may see them: a count and a SELECT."""
-    query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
+    if tab == "diary":
+        query = diary_of(member)
+    else:
+        query = threads_by(member, current_user) if tab == "threads" else replies_by(member, current_user)
     return db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
 
 
@@ -53,17 +57,24 @@ def bio(name: str):
     if request.method == "GET":
         form = BioForm(bio=member.bio_source)
         template = "members/_bio_form.html" if is_htmx() else "members/bio.html"
-        return render_template(template, member=member, form=form)
+        return render_template(template, member=member, form=form, setting_form=spoiler_setting_form(member))
     form = BioForm()
     if wants_preview():
-        return preview_response(form, form.bio, User.bio_html_for, "members/bio.html", member=member)
+        return preview_response(form, form.bio, User.bio_html_for, "members/bio.html", member=member,
+                                setting_form=spoiler_setting_form(member))
     if not form.validate_on_submit():
-        return form_again("members/bio.html", "members/_bio_form.html", member=member, form=form)
+        return form_again("members/bio.html", "members/_bio_form.html", member=member, form=form,
+                          setting_form=spoiler_setting_form(member))
     member.set_bio(form.bio.data)
     db.session.commit()
     return fragment_or_redirect(
         "members/_bio.html", url_for("members.profile", name=member.username), "Bio saved.", member=member, saved=True
     )
+
+
+def spoiler_setting_form(member: User) -> SpoilerSettingForm:
+    """The "I've seen it" setting, shown with the bio form (the member's settings page for now)."""
+    return SpoilerSettingForm(formdata=None, reveal=member.reveal_seen_spoilers)
 
 
 def get_member_or_404(name: str) -> User:

@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 from collections import namedtuple
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
@@ -14,6 +14,7 @@ from flask_login import AnonymousUserMixin, UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Double,
     ForeignKey,
@@ -32,6 +33,7 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     union_all,
     update,
 )
@@ -128,6 +130,9 @@ class User(UserMixin, db.Model):
                                               deferred_group="email")
     unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
                                                           deferred_group="email")
+    # "I've seen it": spoilers of a film this member logged open by default (board/film_logs.py). Deferred with a
+    # server default, as `email`: thread pages read it inside ViewerState's one statement, not with the session user.
+    reveal_seen_spoilers: Mapped[bool] = mapped_column(Boolean, server_default=true(), deferred=True)
 
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
     # No RETURNING of the address columns' server default after an INSERT (see `email`).
@@ -1224,12 +1229,15 @@ class ViewerState(dict):
     the post macros; and the posts they saved, the members they blocked and their follow or mute of the thread. Read
     in ONE statement (a UNION), so a thread page's statement count stays constant."""
 
-    def __init__(self, votes=(), bookmarked=frozenset(), blocked=frozenset(), subscription: str | None = None):
+    def __init__(self, votes=(), bookmarked=frozenset(), blocked=frozenset(), subscription: str | None = None,
+                 spoilers_open: bool = False):
         super().__init__(votes)
         self.bookmarked, self.blocked, self.subscription = frozenset(bookmarked), frozenset(blocked), subscription
+        # "I've seen it": the member logged the thread's film and keeps the setting on (FilmLog.opens_spoilers_for).
+        self.spoilers_open = spoilers_open
 
     @classmethod
-    def load(cls, viewer, post_ids, thread_id: int | None = None) -> "ViewerState":
+    def load(cls, viewer, post_ids, thread_id: int | None = None, film_id: int | None = None) -> "ViewerState":
         if not viewer.is_authenticated:
             return cls()
         post_ids = list(post_ids)
@@ -1247,20 +1255,23 @@ class ViewerState(dict):
                 select(ThreadSubscription.level, ThreadSubscription.thread_id, zero)
                 .where(ThreadSubscription.member_id == viewer.id, ThreadSubscription.thread_id == thread_id)
             )
+        if film_id is not None:
+            parts.append(select(kind("seen"), zero, zero).where(FilmLog.opens_spoilers(viewer.id, film_id)))
         return cls.from_rows(db.session.execute(union_all(*parts)))
 
     @classmethod
-    def of_posts_between(cls, viewer, thread_id: int, lowest: int, highest: int) -> "ViewerState":
+    def of_posts_between(cls, viewer, thread_id: int, lowest: int, highest: int, film_id: int | None) -> "ViewerState":
         """The same for the thread's posts with ids from `lowest` to `highest` (a page's, and maybe a few more): a
-        statement built once, with four values bound, where a list of ids is hundreds (board/member_pages.py asks it
+        statement built once, with five values bound, where a list of ids is hundreds (board/member_pages.py asks it
         for every member's page)."""
-        values = {"member": viewer.id, "thread": thread_id, "lowest": lowest, "highest": highest}
+        values = {"member": viewer.id, "thread": thread_id, "lowest": lowest, "highest": highest, "film": film_id}
         return cls.from_rows(db.session.execute(choices_statement(), values))
 
     @classmethod
     def from_rows(cls, rows) -> "ViewerState":
-        """From rows of (kind, id, value): a vote, a saved post, a blocked member, or the level of a follow."""
-        votes, bookmarked, blocked, subscription = {}, set(), set(), None
+        """From rows of (kind, id, value): a vote, a saved post, a blocked member, the level of a follow, or "seen"
+        (the member's spoilers of the thread's film open)."""
+        votes, bookmarked, blocked, subscription, spoilers_open = {}, set(), set(), None, False
         for row_kind, ident, value in rows:
             if row_kind == "vote":
                 votes[ident] = value
@@ -1268,16 +1279,18 @@ class ViewerState(dict):
                 bookmarked.add(ident)
             elif row_kind == "block":
                 blocked.add(ident)
+            elif row_kind == "seen":
+                spoilers_open = True
             else:
                 subscription = row_kind
-        return cls(votes, bookmarked, blocked, subscription)
+        return cls(votes, bookmarked, blocked, subscription, spoilers_open)
 
 
 @cache
 def choices_statement():
     """ViewerState.of_posts_between's SELECT, its values bound when it runs: the viewer's votes and saved posts among
-    the thread's posts in an id range (read along the primary key's member-then-post order), their blocks, and their
-    follow of the thread."""
+    the thread's posts in an id range (read along the primary key's member-then-post order), their blocks, their
+    follow of the thread, and whether their spoilers of its film open ("I've seen it")."""
     member, thread = bindparam("member", type_=Integer), bindparam("thread", type_=Integer)
     lowest, highest = bindparam("lowest", type_=Integer), bindparam("highest", type_=Integer)
     kind, zero = lambda name: literal_column(f"'{name}'", String).label("kind"), literal_column("0", Integer)  # noqa: E731
@@ -1289,6 +1302,7 @@ def choices_statement():
         .where(Bookmark.member_id == member, Bookmark.post_id.between(lowest, highest), Post.thread_id == thread),
         select(ThreadSubscription.level, ThreadSubscription.thread_id, zero)
         .where(ThreadSubscription.member_id == member, ThreadSubscription.thread_id == thread),
+        select(kind("seen"), zero, zero).where(FilmLog.opens_spoilers(member, bindparam("film", type_=Integer))),
     )
 
 
@@ -1400,6 +1414,7 @@ class ModAction(db.Model):
     RENAME_FILM, MERGE_FILM = "rename_film", "merge_film"
     LEAVE, DELETE_ACCOUNT = "leave", "delete_account"
     EDIT_FILM, SET_POSTER, REMOVE_POSTER = "edit_film", "set_poster", "remove_poster"
+    HIDE_REVIEW, UNHIDE_REVIEW = "hide_review", "unhide_review"
     LABELS = {
         PIN: "pinned", UNPIN: "unpinned", LOCK: "locked", UNLOCK: "unlocked",
         HIDE: "hid", UNHIDE: "unhid", MARK_SPOILER: "marked as spoiler", UNMARK_SPOILER: "unmarked spoiler",
@@ -1408,6 +1423,7 @@ class ModAction(db.Model):
         RENAME_FILM: "renamed", MERGE_FILM: "merged",
         LEAVE: "deleted their account", DELETE_ACCOUNT: "deleted the account of",
         EDIT_FILM: "edited the details of", SET_POSTER: "set the poster of", REMOVE_POSTER: "removed the poster of",
+        HIDE_REVIEW: "hid", UNHIDE_REVIEW: "unhid",
     }
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -1455,12 +1471,13 @@ class ModAction(db.Model):
 
     @staticmethod
     def describe_targets(entries, viewer) -> dict[int, tuple[str, str | None]]:
-        """Each entry's target as (words, link), never quoting a post: four SELECTs at most for any page."""
+        """Each entry's target as (words, link), never quoting a post: five SELECTs at most for any page."""
         from flask import url_for
 
         from .spoilers import safe_title
 
-        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind} for kind in ("thread", "post", "user", "film")}
+        ids = {kind: {entry.target_id for entry in entries if entry.target_type == kind}
+               for kind in ("thread", "post", "user", "film", "film_log")}
         threads = {
             thread.id: thread
             for thread in db.session.scalars(
@@ -1477,6 +1494,12 @@ class ModAction(db.Model):
         } if ids["post"] else {}
         users = dict(db.session.execute(select(User.id, User.username).where(User.id.in_(ids["user"]))).all()) if ids["user"] else {}
         films = {film.id: film for film in db.session.scalars(select(Film).where(Film.id.in_(ids["film"])))} if ids["film"] else {}
+        logs = {
+            log.id: log
+            for log in db.session.scalars(
+                select(FilmLog).where(FilmLog.id.in_(ids["film_log"])).options(joinedload(FilmLog.film), joinedload(FilmLog.member))
+            )
+        } if ids["film_log"] else {}
 
         def thread_words(thread: Thread) -> str:
             return f"“{safe_title(thread.title)}”" if thread.is_visible_to(viewer) else "a hidden thread"
@@ -1500,6 +1523,10 @@ class ModAction(db.Model):
             elif entry.target_type == "film" and entry.target_id in films:
                 film = films[entry.target_id]
                 described[entry.id] = (f"film “{film}”", url_for("films.show", slug=film.slug))
+            elif entry.target_type == "film_log" and entry.target_id in logs:
+                log = logs[entry.target_id]
+                link = url_for("films.show", slug=log.film.slug, _anchor=f"log-{log.id}")
+                described[entry.id] = (f"{log.member.username}’s review of “{log.film}”", link)
             else:
                 described[entry.id] = (f"{entry.target_type} #{entry.target_id}", None)
         return described
@@ -1597,3 +1624,145 @@ class BoardIdentity(db.Model):
 def _new_database(table, connection, **_kw) -> None:
     """A database built by `db.create_all()` gets its identity as a migrated one does."""
     BoardIdentity.renew(connection)
+
+
+RATING_MIN, RATING_MAX = 1, 10  # half stars: 1 is ½ star, 10 is five stars
+REVIEW_MAX = 1_000  # characters: a short review (a thread is the place for an essay)
+HIGHEST_RATED_PERIOD = timedelta(days=7)
+HIGHEST_RATED_MIN_RATINGS = 3  # a film needs this many ratings logged in the period to be listed as highest rated
+HIGHEST_RATED_SHOWN = 10
+
+
+class FilmLog(db.Model):
+    """A member watched a film on a day (a rewatch is another log), maybe with a half-star rating and a short review.
+
+    The review is Markdown rendered once, when saved, by board/markup.py; the member may mark it as containing
+    spoilers, and moderators may hide it (the log and its rating stay). A film's average counts each member's latest
+    rating once (as Letterboxd does): a rewatch changes what the member thinks, it is not a second vote.
+    """
+
+    __tablename__ = "film_logs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    film_id: Mapped[int] = mapped_column(ForeignKey("films.id", ondelete="CASCADE"))
+    rating: Mapped[int | None] = mapped_column(SmallInteger)
+    watched_on: Mapped[date] = mapped_column(Date)
+    review_source: Mapped[str] = mapped_column(Text, default="")
+    review_html: Mapped[str] = mapped_column(Text, default="")
+    review_text: Mapped[str] = mapped_column(Text, default="")  # spoiler-safe plain text, as Post.plain_text
+    review_spoilers: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    hidden_reason: Mapped[str | None] = mapped_column(String(REASON_MAX))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    edited_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    member: Mapped[User] = relationship(lazy="raise")
+    film: Mapped[Film] = relationship(lazy="raise")
+
+    __table_args__ = (
+        CheckConstraint(f"rating IS NULL OR rating BETWEEN {RATING_MIN} AND {RATING_MAX}", name="rating_half_stars"),
+        Index("ix_film_logs_film_created", "film_id", "created_at"),
+        Index("ix_film_logs_member_watched", "member_id", "watched_on"),
+        Index("ix_film_logs_created", "created_at"),
+    )
+
+    def set_review(self, source: str, spoilers: bool) -> None:
+        """Store the Markdown with its sanitized HTML and spoiler-safe text: rendered once, here."""
+        rendered = render_body(source.strip())
+        self.review_source, self.review_html, self.review_text = rendered.source, rendered.html, rendered.plain_text
+        self.review_spoilers = spoilers and bool(rendered.source)
+
+    @staticmethod
+    def stars(rating: int | None) -> str:
+        """4 → '★★', 7 → '★★★½' (the words are `rating_words`)."""
+        return "" if rating is None else "★" * (rating // 2) + ("½" if rating % 2 else "")
+
+    @staticmethod
+    def rating_words(rating: int | None) -> str:
+        """7 → '3.5 stars', 2 → '1 star': what a screen reader says."""
+        if rating is None:
+            return "no rating"
+        value = rating / 2
+        number = f"{value:g}"
+        return f"{number} star{'' if value == 1 else 's'}"
+
+    def can_edit(self, viewer) -> bool:
+        return viewer.is_authenticated and viewer.id == self.member_id and not viewer.is_banned()
+
+    def review_visible_to(self, viewer) -> bool:
+        """A hidden review: its author and moderators still read it."""
+        return not self.hidden or viewer.can_moderate() or (viewer.is_authenticated and viewer.id == self.member_id)
+
+    def hide(self, moderator: User, reason: str | None) -> None:
+        self.hidden, self.hidden_reason = True, reason or None
+        ModAction.record(moderator, ModAction.HIDE_REVIEW, self, reason)
+
+    def unhide(self, moderator: User) -> None:
+        self.hidden, self.hidden_reason = False, None
+        ModAction.record(moderator, ModAction.UNHIDE_REVIEW, self)
+
+    @classmethod
+    def opens_spoilers(cls, member_id: int, film_id: int):
+        """SQL: this member logged this film and keeps "I've seen it" on (their spoilers of it open by default)."""
+        return select(cls.id).where(cls.member_id == member_id, cls.film_id == film_id).exists() & (
+            select(User.id).where(User.id == member_id, User.reveal_seen_spoilers.is_(True)).exists()
+        )
+
+    @classmethod
+    def latest_ratings(cls, film_id: int):
+        """Each member's latest rating of the film (by watched date, then logging order), as a subquery (member, rating)."""
+        ranked = (
+            select(
+                cls.member_id, cls.rating,
+                func.row_number().over(partition_by=cls.member_id, order_by=(cls.watched_on.desc(), cls.id.desc())).label("n"),
+            )
+            .where(cls.film_id == film_id, cls.rating.is_not(None))
+            .subquery()
+        )
+        return select(ranked.c.member_id, ranked.c.rating).where(ranked.c.n == 1).subquery()
+
+    @classmethod
+    def histogram(cls, film_id: int) -> "RatingStats":
+        """How many members' latest rating is each half star, with the average and count: one SELECT."""
+        latest = cls.latest_ratings(film_id)
+        counts = dict(db.session.execute(select(latest.c.rating, func.count()).group_by(latest.c.rating)).all())
+        return RatingStats({rating: counts.get(rating, 0) for rating in range(RATING_MIN, RATING_MAX + 1)})
+
+    @classmethod
+    def highest_rated(cls, now: datetime | None = None) -> list:
+        """Films rated in the last HIGHEST_RATED_PERIOD by at least HIGHEST_RATED_MIN_RATINGS logs, best average first:
+        rows of (film, average rating 1-10, ratings). One SELECT."""
+        since = (now or utcnow()) - HIGHEST_RATED_PERIOD
+        average, count = func.avg(cls.rating).label("average"), func.count(cls.rating).label("ratings")
+        rated = (
+            select(cls.film_id, average, count)
+            .where(cls.created_at >= since, cls.rating.is_not(None))
+            .group_by(cls.film_id)
+            .having(func.count(cls.rating) >= HIGHEST_RATED_MIN_RATINGS)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(Film, rated.c.average, rated.c.ratings)
+            .join(rated, rated.c.film_id == Film.id)
+            .order_by(rated.c.average.desc(), rated.c.ratings.desc(), Film.id)
+            .limit(HIGHEST_RATED_SHOWN)
+        ).all()
+        return [(film, float(average), ratings) for film, average, ratings in rows]
+
+
+class RatingStats(dict):
+    """{rating 1-10: members whose latest rating it is}, with their count and average (in stars)."""
+
+    @property
+    def count(self) -> int:
+        return sum(self.values())
+
+    @property
+    def average(self) -> float | None:
+        """In stars (0.5-5), or None with no ratings."""
+        return sum(rating * n for rating, n in self.items()) / self.count / 2 if self.count else None
+
+    @property
+    def most(self) -> int:
+        return max(self.values(), default=0)

@@ -11,8 +11,8 @@ servers), where every entry expires: pages after PAGE_CACHE_SECONDS, tag version
 
 Invalidation is by dependency tag. Each kept page depends on a few tags, named from its URL before it is rendered
 (`page_tags`: "thread:17" for a thread's pages, its focused branches and its feed; "film:<slug>" for a film's page
-and feed; "listing" for the front page, the film index, search, a member's profile and the front feed; "modlog" and
-"listing" for the public moderation log), plus "all"
+and feed (renewed by its threads and its members' logs, board/film_logs.py); "listing" for the front page, the film
+index, search, a member's profile and the front feed; "modlog" and "listing" for the public moderation log), plus "all"
 for every page and "members" for a member's own copy. Each tag has a version (a random token): in Redis, a key beside
 the pages; on one machine, a slot of a small table shared in memory by the workers (board/file_cache.py). An entry
 records the versions it was rendered under and is valid while they are all unchanged: the entry and the versions
@@ -61,10 +61,11 @@ from .files import private_directory
 from .htmx import is_htmx
 from .mail import OutgoingMail
 from .models import (
-    Block, BoardIdentity, Bookmark, EmailNotices, Film, FilmDirector, FilmPoster, ModAction, Notification, Post,
-    PostRevision, RateLimitHit, Report, Thread, ThreadSubscription, User, ViewerState, Vote,
+    Block, BoardIdentity, Bookmark, EmailNotices, Film, FilmDirector, FilmLog, FilmPoster, ModAction, Notification,
+    Post, PostRevision, RateLimitHit, Report, Thread, ThreadSubscription, User, ViewerState, Vote,
 )
 from .post_html import PostHtmlCache
+from .spoilers import open_spoilers
 
 cache = Cache()
 DATABASE_KEY = "database"  # the identity (BoardIdentity.token) of the database the kept pages were rendered from
@@ -399,8 +400,12 @@ def keep_member_page(response, key: str, versions: dict, lock, member_page: dict
 
 def member_response(entry: dict):
     """A member's page from the copy every member shares: their choices on it (one SELECT) filled in."""
-    choices = ViewerState.of_posts_between(current_user, entry["thread_id"], min(entry["shown"]), max(entry["shown"]))
+    choices = ViewerState.of_posts_between(current_user, entry["thread_id"], min(entry["shown"]), max(entry["shown"]),
+                                           entry.get("film_id"))
+    g.spoilers_film = entry.get("film") if choices.spoilers_open else None  # the note in the "spoilers_note" slot
     body, mine = member_pages.fill(entry["parts"], current_user, choices)
+    if choices.spoilers_open:  # "I've seen it": this member's spoilers of the film open (board/spoilers.py)
+        body, mine = open_spoilers(body.decode()).encode(), f"{mine}-seen"
     gzipped = accepts_gzip()
     if gzipped:  # compressed here, quickly: Flask-Compress would take level 6, 2.5× the CPU for 20 % less
         body = gzip.compress(body, MEMBER_GZIP_LEVEL, mtime=0)
@@ -511,6 +516,7 @@ TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
 FILM_NAMING = {"title", "year", "key", "slug"}  # shown wherever the film's threads are: a rename renews every page
+OWN_SETTINGS = {"reveal_seen_spoilers"}  # changes only the member's own copies ("members")
 
 
 def noted(session) -> dict:
@@ -540,11 +546,11 @@ def note_record(session, record, new: bool) -> None:
         writes["films"].update([column(record, "film_id"), *inspect(record).attrs.film_id.history.deleted])
     elif isinstance(record, Film) and (new or record not in session.deleted and not changed_columns(record) & FILM_NAMING):
         writes["films"].add(column(record, "id"))  # new, or its details: its page and the listings
-    elif isinstance(record, (FilmDirector, FilmPoster)):
+    elif isinstance(record, (FilmDirector, FilmPoster, FilmLog)):  # a log: its film's page, the index, the diary
         writes["films"].add(column(record, "film_id"))
     elif isinstance(record, User) and record not in session.deleted:
         changed = changed_columns(record)
-        if new or changed <= SESSION_ONLY | BIO:
+        if new or changed <= SESSION_ONLY | BIO | OWN_SETTINGS:
             writes["tags"].update([LISTING] if new or changed & BIO else [])
         else:  # a name, role or ban: shown beside their posts on any page
             writes["tags"].add(EVERY_PAGE)

@@ -11,7 +11,7 @@ import re
 
 from markupsafe import Markup, escape
 
-from .markup import SPOILER_CLOSE, SPOILER_OPEN, SPOILER_PLACEHOLDER
+from .markup import SPOILER_BLOCK_CLASS, SPOILER_CLOSE, SPOILER_OPEN, SPOILER_PLACEHOLDER
 
 # Titles are plain text, not Markdown, but a member may still type ||…|| in one.
 TITLE_SPOILER_RE = re.compile(r"\|\|(?=\S)(.+?)(?<=\S)\|\|")
@@ -32,6 +32,19 @@ def title_html(title: str) -> Markup:
         last = match.end()
     parts.append(escape(title[last:]))
     return Markup("").join(parts)
+
+
+# "I've seen it": a member who logged a film (board/film_logs.py) reads its thread pages with the spoilers open.
+SPOILER_REVEALED = SPOILER_OPEN.replace('class="spoiler"', 'class="spoiler spoiler--open"', 1)
+SPOILER_BLOCK = f'<details class="{SPOILER_BLOCK_CLASS}">'
+SPOILER_BLOCK_REVEALED = f'<details class="{SPOILER_BLOCK_CLASS}" open>'
+
+
+def open_spoilers(page: str) -> str:
+    """A rendered page (or fragment) with every inline spoiler shown and every spoiler block, posts marked spoilers
+    included, open: for the member whose spoilers of this film open. Post HTML holds only the sanitizer's exact markup
+    (a member's own `<details>` or `class` never survives it), so these are the page's spoilers and nothing else."""
+    return page.replace(SPOILER_OPEN, SPOILER_REVEALED).replace(SPOILER_BLOCK, SPOILER_BLOCK_REVEALED)
 
 
 def withholds_excerpt(thread, post) -> bool:

@@ -11,6 +11,7 @@ from .forms import PinForm, ReplyForm, ThreadForm
 from .models import TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
+from .spoilers import open_spoilers
 from .posts import post_html
 from .previews import preview_response, wants_preview
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
@@ -58,21 +59,24 @@ def render_reading(template: str, thread: Thread, reading, **context):
     (its title and head then depend on who asks)."""
     shown = [reading.root.id, *(post.id for post, _ in reading.tree.items)]
     if g.get("member_page") is not None and not thread.opening_post.is_removed:
-        g.member_page.update(shown=shown, thread_id=thread.id)
+        g.member_page.update(shown=shown, thread_id=thread.id, film_id=thread.film_id, film=str(thread.film))
         return render_template(template, thread=thread, opening=reading.root, reading=reading, viewer=AnyMember(),
                                votes=MarkedChoices(), reply_form=ReplyForm(), pin_form=None, **context)
     g.pop("member_page", None)
-    return render_template(
+    # Votes, saved posts, blocks, follow and "I've seen it" (board/spoilers.py): one SELECT.
+    votes = ViewerState.load(current_user, shown, thread.id, film_id=thread.film_id)
+    page = render_template(
         template,
         thread=thread,
         opening=reading.root,
         reading=reading,
-        votes=ViewerState.load(current_user, shown, thread.id),  # votes, saved posts, blocks, follow: one SELECT
+        votes=votes,
         # Forms (and their CSRF tokens) only for members: a visitor's page is one copy shared by every visitor.
         reply_form=ReplyForm() if current_user.is_authenticated else None,
         pin_form=PinForm() if current_user.can_moderate() else None,
         **context,
     )
+    return open_spoilers(page) if votes.spoilers_open else page
 
 
 @bp.route("/threads/new", methods=["GET", "POST"])

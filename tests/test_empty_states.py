@@ -45,12 +45,18 @@ def test_a_film_without_threads_and_a_search_for_films_that_finds_none(app, clie
 def test_an_empty_profile_tab_points_its_owner_somewhere_and_others_to_the_other_tab(app, client):
     member = make_user(app, "quiet")
     assert empty_text(client.get("/u/quiet?tab=threads").get_data(as_text=True)) == (
-        'No threads yet. <a href="/u/quiet?tab=replies">See quiet’s replies</a>.')
+        'No threads yet. <a href="/u/quiet?tab=replies">See quiet’s replies</a>. '
+        '<a href="/u/quiet?tab=diary">See quiet’s diary</a>.')
+    assert empty_text(client.get("/u/quiet?tab=diary").get_data(as_text=True)) == (
+        'Nothing in the diary yet. <a href="/u/quiet?tab=threads">See quiet’s threads</a>. '
+        '<a href="/u/quiet?tab=replies">See quiet’s replies</a>.')
     client.log_in(member)
     assert empty_text(client.get("/u/quiet?tab=threads").get_data(as_text=True)) == (
         'You have no threads yet. <a href="/threads/new">Start one</a>.')
     assert empty_text(client.get("/u/quiet?tab=replies").get_data(as_text=True)) == (
         'You have no replies yet. <a href="/">Find a thread to reply to</a>.')
+    assert empty_text(client.get("/u/quiet?tab=diary").get_data(as_text=True)) == (
+        'Your diary is empty. <a href="/films">Find a film to log</a>.')
 
 
 def test_an_empty_inbox_search_log_queue_and_member_list_say_what_next(app, client):

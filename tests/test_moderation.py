@@ -6,8 +6,8 @@ from PIL import Image
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import (Block, Bookmark, EmailNotices, Film, FilmPoster, ModAction, Post, RetiredName, Role, Thread,
-                          ThreadSubscription, User, utcnow)
+from board.models import (Block, Bookmark, EmailNotices, Film, FilmLog, FilmPoster, ModAction, Post, RetiredName, Role,
+                          Thread, ThreadSubscription, User, utcnow)
 from board.tokens import unsubscribe_token
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
@@ -308,11 +308,47 @@ def poster_upload() -> dict:
     out = io.BytesIO()
     Image.new("RGB", (30, 45), (10, 20, 30)).save(out, format="PNG")
     return {"poster": (io.BytesIO(out.getvalue()), "poster.png")}
+def film_logs(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(FilmLog))
+
+
+def authors_log(app, board):
+    """The author logged the thread's film, with a review (what the log routes below change)."""
+    with app.app_context():
+        log = FilmLog(member_id=board["author"].id, film_id=board["thread"].film_id, rating=7, watched_on=utcnow().date())
+        log.set_review("Matrix review", False)
+        db.session.add(log)
+        db.session.commit()
+        board["log"] = log.id
+
+
+def hidden_authors_log(app, board):
+    authors_log(app, board)
+    with app.app_context():
+        db.session.get(FilmLog, board["log"]).hidden = True
+        db.session.commit()
+
+
+def log_review(app, board):
+    with app.app_context():
+        log = db.session.get(FilmLog, board["log"])
+        return log.review_source if log else None
+
+
+def log_hidden(app, board):
+    return fetch(app, FilmLog, board["log"]).hidden
+
+
+def author_reveals_spoilers(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(User.reveal_seen_spoilers).where(User.id == board["author"].id))
 
 
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
+AUTHOR_ONLY = {"anonymous": 303, "member": 403, "author": 303, "banned": 403, "moderator": 403, "admin": 403}
 
 
 def expect(statuses, before, after):
@@ -378,6 +414,16 @@ MATRIX = {
     "log out elsewhere": ("/account/sessions", {}, snapshot_sessions, sessions_ended,
                           {"anonymous": (303, 0), "member": (303, 1), "author": (303, 1), "banned": (403, 0),
                            "moderator": (303, 1), "admin": (303, 0)}),
+    # Film logs (board/film_logs.py): any member logs a film; only its member edits or deletes a log (moderators
+    # neither: they hide a review, which the log keeps); each member's spoiler setting is their own.
+    "log film": ("/films/her-2013/log", {"rating": "7", "watched_on": "2026-01-02", "review": "Matrix"}, None, film_logs,
+                 expect(MEMBERS, 0, 1)),
+    "edit log": ("/logs/{log}/edit", {"rating": "6", "watched_on": "2026-01-02", "review": "Edited"}, authors_log,
+                 log_review, expect(AUTHOR_ONLY, "Matrix review", "Edited")),
+    "delete log": ("/logs/{log}/delete", {}, authors_log, log_review, expect(AUTHOR_ONLY, "Matrix review", None)),
+    "hide review": ("/logs/{log}/hide", {"reason": "r"}, authors_log, log_hidden, expect(MODERATORS_ONLY, False, True)),
+    "unhide review": ("/logs/{log}/unhide", {}, hidden_authors_log, log_hidden, expect(MODERATORS_ONLY, True, False)),
+    "spoiler setting": ("/u/author/spoilers", {}, None, author_reveals_spoilers, expect(AUTHOR_ONLY, True, False)),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
@@ -401,6 +447,7 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
     url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
                      target_name=board["target"].username, target_unsubscribe=board.get("target_unsubscribe"))
                      target_name=board["target"].username, film="her-2013")
+                     target_name=board["target"].username, log=board.get("log"))
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]

@@ -499,3 +499,59 @@ def test_a_reply_moderators_marked_stays_withheld_in_a_marked_thread(app, client
         page = client.get(url).get_data(as_text=True)
         assert "SINGS-OPERA" not in page, url
         assert "Contains spoilers — excerpt hidden" in page or "Contains spoilers — snippet hidden" in page, url
+
+
+# Reviews (issue #13): a film log's review may hide spoilers inline (||…||) or be marked as containing spoilers --------
+REVIEW_VISIBLE, REVIEW_INLINE_SECRET, REVIEW_MARKED_SECRET = "KANE-REVIEW-WORDS", "REVIEW-SLED-BURNS", "REVIEW-MARKED-ROSEBUD"
+
+
+def log_reviews(app, client, author, spoiler_thread) -> None:
+    """orson logs Citizen Kane twice: a review with an inline spoiler, and one he marked as containing spoilers."""
+    client.log_in(author)
+    for review, marked in ((f"{REVIEW_VISIBLE} ||{REVIEW_INLINE_SECRET}|| @bernstein", False),
+                           (f"{REVIEW_VISIBLE} again: {REVIEW_MARKED_SECRET}", True)):
+        data = {"rating": "9", "watched_on": "2026-01-02", "review": review} | ({"review_spoilers": "y"} if marked else {})
+        assert client.submit("/films/citizen-kane-1941/log", data).status_code == 303
+
+
+def test_review_spoilers_never_reach_feeds_search_notifications_lists_or_the_film_pages_head(
+    app, client, other_client, author, spoiler_thread
+):
+    log_reviews(app, client, author, spoiler_thread)
+    secrets = (REVIEW_INLINE_SECRET, REVIEW_MARKED_SECRET)
+    other_client.log_in(make_user(app, "leland"))  # a reader who logged the film too: their spoilers open on the pages
+    assert other_client.submit("/films/citizen-kane-1941/log", {"rating": "8", "watched_on": "2026-01-03"}).status_code == 303
+    mentioned = app.test_client()
+    mentioned.log_in(fetch_user(app, "bernstein"))  # named in a review: reviews notify nobody, so nothing can leak there
+    surfaces = {
+        "front feed": client.get("/feeds/front.atom"), "film feed": client.get("/films/citizen-kane-1941/feed.atom"),
+        "thread feed": client.get(f"/threads/{spoiler_thread.id}/feed.atom"), "front page": client.get("/"),
+        "film index": client.get("/films"), "film index, highest rated": other_client.get("/films"),
+        "inbox": mentioned.get("/inbox"), "profile": client.get("/u/orson"),
+        f"search {REVIEW_VISIBLE}": other_client.get(f"/search?q={REVIEW_VISIBLE}"),
+    }
+    for secret in secrets:  # searching for the words themselves finds nothing (the page repeats only the query)
+        assert f"No posts match “{secret}”" in other_client.get(f"/search?q={secret}").get_data(as_text=True)
+    for name, response in surfaces.items():
+        assert response.status_code == 200, name
+        for secret in secrets:
+            assert secret not in response.get_data(as_text=True), (name, secret)
+    for reader in (app.test_client(), other_client, client):  # the film page's <title> and link-preview tags
+        head = reader.get("/films/citizen-kane-1941").get_data(as_text=True).split("</head>")[0]
+        assert REVIEW_VISIBLE not in head and not any(secret in head for secret in secrets)
+
+
+def test_review_spoilers_stay_behind_their_markup_on_the_pages_that_can_hide_them(app, client, author, spoiler_thread):
+    log_reviews(app, client, author, spoiler_thread)
+    for page in (app.test_client().get("/films/citizen-kane-1941").get_data(as_text=True),
+                 app.test_client().get("/u/orson?tab=diary").get_data(as_text=True)):
+        assert f'<span class="visually-hidden">Spoiler: </span><span class="spoiler-text">{REVIEW_INLINE_SECRET}</span>' in page
+        marked = page.split(REVIEW_MARKED_SECRET)[0].rsplit("<details", 1)[1]
+        assert marked.startswith(' class="spoiler-block">') and "This review contains spoilers. Show it" in marked
+    diary = client.get("/u/orson?tab=diary").get_data(as_text=True)  # even its author's diary keeps them closed
+    assert 'class="spoiler spoiler--open"' not in diary and '<details class="spoiler-block" open>' not in diary
+
+
+def fetch_user(app, name):
+    with app.app_context():
+        return User.by_username(name)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from board.extensions import db
 from board.images import reencode
-from board.models import EmailNotices, Film, FilmDirector, FilmPoster, Post, Report, Role, Thread, User
+from board.models import EmailNotices, Film, FilmDirector, FilmLog, FilmPoster, Post, Report, Role, Thread, User, utcnow
 from board.tokens import unsubscribe_token
 
 from ..conftest import dispose
@@ -92,6 +92,18 @@ def moderated_thread(app, critic, replier, member, moderator, admin) -> dict:
             "banned_member_id": banned.id}
 
 
+def log_past_lives(app, film_id, critic, member, replier) -> None:
+    """Three members log Past Lives (the member too: its spoilers open for them), one review marked as spoiling."""
+    with app.app_context():
+        for who, rating, review, spoilers in ((member, 9, "Quiet and *exact*. ||Nora stays.||", False),
+                                              (critic, 7, "The taxi scene gives it away.", True),
+                                              (replier, 8, "", False)):
+            log = FilmLog(member_id=who.id, film_id=film_id, rating=rating, watched_on=utcnow().date())
+            log.set_review(review, spoilers)
+            db.session.add(log)
+        db.session.commit()
+
+
 @pytest.fixture(scope="module")
 def board(tmp_path_factory, browser):
     """One board for the read-only page checks: a few threads (one pinned), a conversation, saved logins."""
@@ -123,6 +135,7 @@ def board(tmp_path_factory, browser):
         moderated["unsubscribe_path"] = f"/notices/unsubscribe?token={unsubscribe_token(moddy)}"
     film_details(app, thread.film_id)
     make_thread(app, critic, "Past Lives, the undated one", film=("Past Lives", None))  # a likely duplicate
+    log_past_lives(app, thread.film_id, critic, member, replier)
     try:
         with serve(app) as live:
             logins = {}
@@ -329,6 +342,36 @@ def delete_account_with_an_error(page, board):
     page.get_by_label("Your current password").fill("not the password")
     page.get_by_role("button", name="Delete my account").click()
     expect(page.locator(".field-error")).to_have_text("That is not your current password.")
+def film_page_with_logs(page, board):
+    page.goto("/films/past-lives-2023")
+    expect(page.locator(".rating-histogram tbody tr")).to_have_count(10)
+    expect(page.locator(".recent-logs .film-log")).to_have_count(3)
+    expect(page.locator(".recent-logs details.spoiler-block[open]")).to_have_count(1)  # the member logged it
+    panel = page.locator("#your-logs")
+    panel.get_by_role("radio", name="4.5 stars", exact=True).focus()
+    panel.get_by_label("Watched on").fill("2999-01-01")  # an error, in place
+    panel.get_by_role("button", name="Log it").click()
+    expect(panel.locator(".field-error")).to_be_visible()
+
+
+def film_page_as_visitor(page, board):
+    page.goto("/films/past-lives-2023")
+    expect(page.locator(".recent-logs details.spoiler-block:not([open])")).to_have_count(1)
+
+
+def diary_tab(page, board):
+    page.goto("/u/member?tab=diary")
+    expect(page.locator(".profile-list .film-log")).to_have_count(1)
+
+
+def film_index_highest_rated(page, board):
+    page.goto("/films")
+    expect(page.locator("#highest-rated-heading")).to_be_visible()
+
+
+def bio_with_spoiler_setting(page, board):
+    page.goto("/u/member/bio")
+    expect(page.get_by_label("Open the spoilers of films I have logged")).to_be_checked()
 
 
 VIEWS = {
@@ -358,6 +401,11 @@ VIEWS = {
     "film page as moderator": ("moderator", film_page_as_moderator),
     "film index": (None, film_index),
     "films by director": (None, films_by_director),
+    "film page with logs": ("member", film_page_with_logs),
+    "film page as visitor": (None, film_page_as_visitor),
+    "diary tab": (None, diary_tab),
+    "film index, highest rated": (None, film_index_highest_rated),
+    "bio with the spoiler setting": ("member", bio_with_spoiler_setting),
 }
 
 

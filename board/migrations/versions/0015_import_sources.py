@@ -1,14 +1,14 @@
 """Where imported threads, posts and members came from (WordPress and Disqus ids): importing again finds them.
 
 Revision ID: 0015_import_sources
-Revises: 0013_film_details
+Revises: 0014_film_logs
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_import_sources"
-down_revision = "0013_film_details"
+down_revision = "0014_film_logs"
 branch_labels = None
 depends_on = None
 
