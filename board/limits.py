@@ -23,6 +23,7 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `edits`                    | 30 per hour               | `posts.edit`           | member                                   |
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
 | `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
+| `profile_changes`          | 10 per hour               | `account.display_name`, `account.avatar`, `account.remove_avatar` | member, one count for all three |
 | `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
 
 A Preview (board/previews.py) posts its Markdown box's form to the box's own route: it counts against `previews`
@@ -65,6 +66,7 @@ EDITS = "30 per hour"
 PREVIEWS = "30 per minute"
 CHOICES = "60 per minute"
 NAME_SUGGESTIONS = "120 per minute"
+PROFILE_CHANGES = "10 per hour"  # display name and avatar: each change renews every page that shows the member
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -84,6 +86,7 @@ DEFAULT_LIMITS = {
     "previews": PREVIEWS,
     "choices": CHOICES,
     "name_suggestions": NAME_SUGGESTIONS,
+    "profile_changes": PROFILE_CHANGES,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
@@ -187,6 +190,9 @@ RULES = (
            scope="previews") for endpoint in ("threads.new", "posts.reply", "posts.edit", "members.bio")),
     *(Rule(endpoint, "choices", by_member, "You are changing follows, blocks and saved posts too quickly.",
            exempt_when=visitor) for endpoint in ("following.follow", "following.block", "following.bookmark")),
+    *(Rule(endpoint, "profile_changes", by_member, "You are changing your display name and avatar too often.",
+           exempt_when=visitor, scope="profile_changes")
+      for endpoint in ("account.display_name", "account.avatar", "account.remove_avatar")),
     Rule("following.suggest_names", "name_suggestions", by_address, "Too many name look-ups from your network.",
          methods=("GET",)),
 )

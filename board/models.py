@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
@@ -34,7 +35,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship
+from sqlalchemy.orm import (
+    Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship,
+    undefer_group,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -43,6 +47,7 @@ from .email_addresses import EMAIL_MAX, folded
 from .extensions import db
 from .markup import RenderedPost, mention_candidates, render_markdown, render_post
 
+SHOWN = "shown"  # the deferred group of a member's display name and avatar digest: undefer it where names show
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 TITLE_MAX = 200
 FILM_TITLE_MAX = 200
@@ -51,6 +56,10 @@ REASON_MAX = 300
 REPORT_DETAILS_MAX = 500
 EXCERPT_LENGTH = 280
 BIO_MAX = 2_000
+DISPLAY_NAME_MAX = 50  # characters: "Agnès Varda (Cléo fan account)" fits; a paragraph does not
+AVATAR_SIZE = 256  # pixels, square: the profile shows it at 96, a byline at 24 (2x and more for dense screens)
+AVATAR_MAX_PIXELS = 40_000_000  # an upload larger than a 40-megapixel photo is refused before it is decoded
+AVATAR_PALETTE = 8  # default avatars: initials on one of avatar--0 … avatar--7 (static/app.css), by member id
 MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
 NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
@@ -118,6 +127,15 @@ class User(UserMixin, db.Model):
     unconfirmed_email: Mapped[str | None] = mapped_column(String(EMAIL_MAX), server_default=null(), deferred=True,
                                                           deferred_group="email")
 
+    # How the member appears beside their username (board/identity.py): a display name, and the digest of their
+    # uploaded avatar (MemberAvatar), which names its URL, so a page builds it from the row it already reads. NULL:
+    # none. Like `email`: deferred, with a server default (NULL), so a board one release behind still logs members in
+    # and takes their writes; the pages that show names load them with the member (`undefer_group(SHOWN)`).
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX), server_default=null(), deferred=True,
+                                                     deferred_group="shown")
+    avatar_digest: Mapped[str | None] = mapped_column(String(16), server_default=null(), deferred=True,
+                                                      deferred_group="shown")
+
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
     # No RETURNING of the address columns' server default after an INSERT (see `email`).
     __mapper_args__ = {"eager_defaults": False}
@@ -174,6 +192,40 @@ class User(UserMixin, db.Model):
         """A bio's HTML as set_bio stores it (and its preview shows it): mentions of members who exist linked."""
         source = source.strip()
         return render_markdown(source, mentions_in(source))
+
+    def name_with_handle(self) -> str:
+        """How plain text (feeds, mail) names the member: "Display (@user)", or the username alone."""
+        return f"{self.display_name} (@{self.username})" if self.display_name else self.username
+
+    def impersonation_in(self, display_name: str) -> str | None:
+        """Why `display_name` would pass for someone else, or None: it may not equal another member's username, nor a
+        moderator's or admin's display name, in any case or width (compared after NFKC and case folding)."""
+        key = name_key(display_name)
+        taken = db.session.scalar(select(User.username).where(func.lower(User.username) == key, User.id != self.id))
+        if taken:
+            return f"That is the username of another member ({taken}); choose a name that can't pass for theirs."
+        staff = db.session.execute(select(User.display_name).where(
+            User.role.in_([Role.MODERATOR, Role.ADMIN]), User.display_name.is_not(None), User.id != self.id)).scalars()
+        if any(name_key(name) == key for name in staff):
+            return "A moderator or admin shows that name; choose one that can't pass for theirs."
+        return None
+
+    def set_display_name(self, display_name: str | None) -> None:
+        self.display_name = display_name or None
+
+    def set_avatar(self, picture) -> None:
+        """Keep `picture` (a re-encoded board/images.py Picture) as the member's avatar, in place of any before it."""
+        avatar = db.session.get(MemberAvatar, self.id) or MemberAvatar(member_id=self.id)
+        avatar.digest, avatar.data, avatar.width, avatar.height = picture.digest, picture.data, picture.width, picture.height
+        avatar.updated_at = utcnow()
+        db.session.add(avatar)
+        self.avatar_digest = picture.digest
+
+    def remove_avatar(self) -> None:
+        avatar = db.session.get(MemberAvatar, self.id)
+        if avatar is not None:
+            db.session.delete(avatar)
+        self.avatar_digest = None
 
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
@@ -245,8 +297,10 @@ class User(UserMixin, db.Model):
         return {author_id: (posts, karma) for author_id, posts, karma in rows}
 
     @classmethod
-    def by_username(cls, username: str) -> "User | None":
-        return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+    def by_username(cls, username: str, shown: bool = False) -> "User | None":
+        """The member of that name (any case); `shown`: with their display name and avatar (a page shows them)."""
+        query = select(cls).where(func.lower(cls.username) == username.lower())
+        return db.session.scalar(query.options(undefer_group(SHOWN)) if shown else query)
 
     @classmethod
     def authenticate(cls, username: str, password: str) -> "User | None":
@@ -543,7 +597,8 @@ class Thread(db.Model):
             .join(cls.opening_post)
             .join(cls.author)
             .join(cls.film)
-            .options(contains_eager(cls.opening_post), contains_eager(cls.author), contains_eager(cls.film))
+            .options(contains_eager(cls.opening_post), contains_eager(cls.author).undefer_group(SHOWN),
+                     contains_eager(cls.film))
             .order_by(case((cls.pinned_now(now), 0), else_=1), *orders[sort])
         )
         if not viewer.can_moderate():
@@ -830,7 +885,7 @@ class Post(db.Model):
         return (
             select(cls)
             .join(cls.author)
-            .options(contains_eager(cls.author))
+            .options(contains_eager(cls.author).undefer_group(SHOWN))
             .where(cls.thread_id == thread_id)
             .order_by(cls.path)
         )
@@ -850,7 +905,7 @@ def row_type(fields: tuple[str, ...]) -> type:
 
 # What a page row (Post.page_columns) leaves out of a post, and takes of its author (all a post's HTML asks of them).
 ROW_LEFT_OUT = frozenset({"body_source", "plain_text"})
-ROW_AUTHOR = ("username", "role", "created_at", "banned_at", "banned_until", "ban_reason")
+ROW_AUTHOR = ("username", "role", "created_at", "banned_at", "banned_until", "ban_reason", "display_name", "avatar_digest")
 
 
 class Vote(db.Model):
@@ -1288,6 +1343,36 @@ class RateLimitHit(db.Model):
         Index("ix_rate_limit_hits_key", "key", "expires_at"),
         Index("ix_rate_limit_hits_expires_at", "expires_at"),
     )
+
+
+def name_key(name: str) -> str:
+    """A name as two names that read the same compare: NFKC (fullwidth and styled letters folded), case folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def initials(name: str) -> str:
+    """A default avatar's letters: the first letter of the first two words ("Agnès Varda" → "AV", "cleo_5" → "C")."""
+    letters = [word[0] for word in name.replace("_", " ").replace("-", " ").split() if word[0].isalnum()]
+    return "".join(letters[:2]).upper() or "?"
+
+
+def avatar_colour(member_id: int) -> str:
+    """A default avatar's colour class (static/app.css), fixed by the member id."""
+    return f"avatar--{member_id % AVATAR_PALETTE}"
+
+
+class MemberAvatar(db.Model):
+    """A member's uploaded avatar, re-encoded (board/images.py) as a WebP square, in the database so every app server
+    serves it without a file store. One per member; `users.avatar_digest` repeats its digest for the pages' URLs."""
+
+    __tablename__ = "member_avatars"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
 class BoardIdentity(db.Model):

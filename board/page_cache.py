@@ -56,7 +56,7 @@ from .extensions import db
 from .files import private_directory
 from .htmx import is_htmx
 from .models import (
-    Block, BoardIdentity, Bookmark, Film, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
+    Block, BoardIdentity, Bookmark, Film, MemberAvatar, ModAction, Notification, Post, PostRevision, RateLimitHit, Report,
     Thread, ThreadSubscription, User, Vote,
 )
 
@@ -404,11 +404,15 @@ UNSEEN_TABLES = {model.__tablename__ for model in OWN_CHOICES}
 TABLE_TAGS = {ModAction.__tablename__: [MODERATION_LOG]}
 SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page shows
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
+# Shown beside their name wherever it shows: bylines in the threads they posted in, the listings (their threads' rows,
+# their profile, search), members' inboxes. Those pages, not every page: see `resolve`.
+IDENTITY = {"display_name", "avatar_digest"}
+AUTHOR_THREADS_MAX = 500  # a member who posted in more threads than this renews every page instead
 
 
 def noted(session) -> dict:
     return session.info.setdefault("page_writes", {"tags": set(), "posts": set(), "threads": set(), "films": set(),
-                                                   "resolved": set()})
+                                                   "authors": set(), "resolved": set()})
 
 
 def _note_flush(session, _context) -> None:
@@ -437,10 +441,15 @@ def note_record(session, record, new: bool) -> None:
         changed = {attribute.key for attribute in inspect(record).attrs if attribute.history.has_changes()}
         if new or changed <= SESSION_ONLY | BIO:
             writes["tags"].update([LISTING] if new or changed & BIO else [])
+        elif changed <= SESSION_ONLY | BIO | IDENTITY:  # a display name or avatar: the pages that show the member
+            writes["tags"].add(LISTING)
+            writes["authors"].add(column(record, "id"))
         else:  # a name, role or ban: shown beside their posts on any page
             writes["tags"].add(EVERY_PAGE)
     elif isinstance(record, ModAction):
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
+    elif isinstance(record, MemberAvatar):
+        pass  # the picture is only served under its digest's URL; users.avatar_digest, changed with it, renews the pages
     elif not isinstance(record, OWN_CHOICES):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
 
@@ -504,6 +513,16 @@ def resolve(session) -> None:
         return
     tags, posts, threads, films, resolved = (
         writes["tags"], writes["posts"], writes["threads"], writes["films"], writes["resolved"])
+    authors = writes.get("authors")
+    if authors:  # a member's display name or avatar: the threads they posted in (then their films, below)
+        connection = session.connection()
+        posted_in = connection.execute(select(Post.thread_id).where(Post.author_id.in_(authors)).distinct()
+                                       .limit(AUTHOR_THREADS_MAX + 1)).scalars().all()
+        if len(posted_in) > AUTHOR_THREADS_MAX:
+            tags.add(EVERY_PAGE)
+        else:
+            threads.update(posted_in)
+        authors.clear()
     for kind, references in (("post", posts), ("thread", threads), ("film", films)):
         if None in references:  # a row whose post, thread or film could not be read: unsure what it showed
             references.discard(None)
@@ -558,7 +577,7 @@ def _after_commit(session) -> None:
     writes = session.info.pop("page_writes", None)
     if writes is None or not (has_app_context() and "cache" in current_app.extensions):
         return
-    unresolved = writes["posts"] or writes["threads"] or writes["films"]
+    unresolved = writes["posts"] or writes["threads"] or writes["films"] or writes["authors"]
     renew(writes["tags"] | ({EVERY_PAGE} if unresolved else set()))
 
 

@@ -73,7 +73,8 @@ def keep_private_pages_out_of_caches(response):
 
 
 def reject_malformed_input() -> None:
-    """400 for a NUL character or invalid UTF-8 anywhere in the query string or form body.
+    """400 for a NUL character or invalid UTF-8 anywhere in the query string or form body (NUL only in a multipart
+    form's text fields, which Werkzeug decodes itself).
 
     Werkzeug would quietly replace bad bytes with U+FFFD; a post must never be stored altered.
     """
@@ -88,6 +89,9 @@ def reject_malformed_input() -> None:
                 abort(400, "The request contains text that is not valid UTF-8.")
             if "\x00" in text:
                 abort(400, "The request contains a NUL character.")
+    if request.mimetype == "multipart/form-data":  # an upload's form (its text fields; the file is Pillow's to judge)
+        if any("\x00" in value for values in request.form.listvalues() for value in values):
+            abort(400, "The request contains a NUL character.")
 
 
 def safe_next(target: str | None) -> str | None:
