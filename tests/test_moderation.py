@@ -1,11 +1,15 @@
 """Pin and hide: what moderators see and do, what everyone else sees, and the append-only record."""
+import io
+
 import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import Block, Bookmark, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
+from board.images import reencode
+from board.models import Block, Bookmark, MemberAvatar, ModAction, Post, Role, Thread, ThreadSubscription, User, utcnow
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
+from .test_images import picture_bytes
 
 
 @pytest.fixture
@@ -245,6 +249,29 @@ def bookmarks(app, board):
         return db.session.scalar(db.select(db.func.count()).select_from(Bookmark))
 
 
+def display_names(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(User).where(User.display_name.is_not(None)))
+
+
+def avatars(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(MemberAvatar))
+
+
+def give_avatars(app, board):
+    """An avatar each for the member, the author and the moderator (not the admin, whose removal changes nothing)."""
+    picture = reencode(picture_bytes(size=(64, 64)), box=(256, 256), max_pixels=40_000_000, crop=True)
+    with app.app_context():
+        for key in ("member", "author", "moderator"):
+            db.session.get(User, board[key].id).set_avatar(picture)
+        db.session.commit()
+
+
+def an_upload() -> dict:
+    return {"avatar": (io.BytesIO(picture_bytes(size=(64, 64))), "me.png")}
+
+
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
 MODERATORS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 303, "admin": 303}
 ADMINS_ONLY = {"anonymous": 303, "member": 403, "author": 403, "banned": 403, "moderator": 403, "admin": 303}
@@ -293,11 +320,17 @@ MATRIX = {
     # Members only, their own address (the password is the acting member's): a confirmation link is queued.
     "email change": ("/account/email", {"email": "matrix@example.com", "current": DEFAULT_PASSWORD}, None, mail_queued,
                      expect(MEMBERS, 0, 1)),
+    # How a member appears (board/account.py): each member for themselves only; the form is built per case (a file).
+    "display name": ("/account/profile/name", {"display_name": "Matrix Name"}, None, display_names, expect(MEMBERS, 0, 1)),
+    "avatar": ("/account/profile/avatar", an_upload, None, avatars, expect(MEMBERS, 0, 1)),
+    "remove avatar": ("/account/profile/avatar/remove", {}, give_avatars, avatars,
+                      {"anonymous": (303, 3), "member": (303, 2), "author": (303, 2), "banned": (403, 3),
+                       "moderator": (303, 2), "admin": (303, 3)}),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
 }
-PLAIN_FORMS = {"new thread", "email change", "forgot password"}  # forms on their own pages: a 303 with htmx too
+PLAIN_FORMS = {"new thread", "email change", "forgot password", "display name", "avatar", "remove avatar"}  # forms on their own pages: a 303 with htmx too
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 CASES = [(action, role) for action in MATRIX for role in ROLES]
 
@@ -306,6 +339,7 @@ CASES = [(action, role) for action in MATRIX for role in ROLES]
 @pytest.mark.parametrize("action, role", CASES, ids=[f"{a}-{r}" for a, r in CASES])
 def test_authorization_matrix(app, client, board, action, role, htmx):
     url, form, setup, measure, expected = MATRIX[action]
+    form = form() if callable(form) else form
     if setup:
         setup(app, board)
     token = act_as(app, client, board, role)
