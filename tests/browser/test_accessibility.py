@@ -8,10 +8,12 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from board.extensions import db
+from board.images import reencode
 from board.models import Post, Report, Role, Thread, User
 
 from ..conftest import dispose
 from ..factories import make_reply, make_thread, make_user
+from ..test_images import picture_bytes
 from .conftest import htmx_settled, log_in, make_board, serve
 
 pytestmark = pytest.mark.browser
@@ -110,6 +112,12 @@ def board(tmp_path_factory, browser):
         db.session.get(Post, first.id).vote(voter, -1)
         db.session.commit()
     moderated = moderated_thread(app, critic, replier, member, moderator, admin)
+    with app.app_context():  # how members appear: an uploaded avatar, display names (one right to left), initials
+        db.session.get(User, replier.id).set_avatar(
+            reencode(picture_bytes(size=(300, 200)), box=(256, 256), max_pixels=40_000_000, crop=True))
+        db.session.get(User, replier.id).set_display_name("Nora M.")
+        db.session.get(User, member.id).set_display_name("هه‌یون")
+        db.session.commit()
     try:
         with serve(app) as live:
             logins = {}
@@ -248,6 +256,20 @@ def bio_previewed(page, board):
     expect(page.locator("#bio-source-preview em")).to_have_text("long takes")
 
 
+def thread_with_avatars(page, board):
+    page.goto(f"/threads/{board.thread_id}")
+    expect(page.locator("img.avatar").first).to_be_visible()  # the replier's picture
+    expect(page.locator(".avatar--initials").first).to_be_visible()  # everyone else's initials
+
+
+def account_profile(page, board):
+    page.goto("/account/profile")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Display name and avatar")
+    page.get_by_role("textbox", name="Display name").fill("x" * 60)  # over the limit: the count says so, then the form's error
+    page.get_by_role("button", name="Save display name").click()
+    expect(page.locator(".field-error")).to_contain_text("At most 50 characters")
+
+
 VIEWS = {
     "front page": (None, front_page),
     "thread as member": ("member", thread_as_member),
@@ -266,6 +288,8 @@ VIEWS = {
     "reply page quoting and previewing": ("member", reply_page_quoting_and_previewing),
     "new thread previewed": ("member", new_thread_previewed),
     "bio previewed": ("member", bio_previewed),
+    "thread with avatars": (None, thread_with_avatars),
+    "account profile": ("member", account_profile),
 }
 
 
