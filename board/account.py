@@ -1,6 +1,7 @@
 """A member's account: the page that gathers it all, their email address (set with the current password, confirmed
 through a signed link sent to it), the notices sent to it (board/notices.py: chosen here, stopped by the one-click link
-each of them carries), logging out elsewhere, and leaving — their data as a file, deleting the account."""
+each of them carries), how they appear to others (a display name beside their username, an avatar), logging out
+elsewhere, and leaving — their data as a file, deleting the account."""
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
 from flask_login import current_user, login_required, logout_user
@@ -9,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from . import mail
 from .email_addresses import folded
 from .extensions import csrf, db
-from .forms import DeleteAccountForm, EmailForm, NoticesForm
+from .forms import AvatarForm, DeleteAccountForm, DisplayNameForm, EmailForm, NoticesForm
 from .leaving import export_response
 from .models import EmailNotices, User
 from .tokens import BadToken, confirmation_of, email_confirmation_token, member_for_unsubscribe
@@ -172,3 +173,55 @@ def delete():
             return response
         form.current.errors.append("That is not your current password.")
     return render_template("account/delete.html", form=form, member=current_user), 422 if form.errors else 200
+
+
+@bp.get("/account/profile")
+@login_required
+def profile():
+    return profile_page()
+
+
+def profile_page(name_form: DisplayNameForm | None = None, avatar_form: AvatarForm | None = None):
+    """The page of both forms, one of them maybe sent back with its errors (422, what was typed kept)."""
+    name_form = name_form or DisplayNameForm(display_name=current_user.display_name)
+    avatar_form = avatar_form or AvatarForm(formdata=None)
+    failed = name_form.errors or avatar_form.errors
+    return render_template("account/profile.html", name_form=name_form, avatar_form=avatar_form), 422 if failed else 200
+
+
+@bp.post("/account/profile/name")
+@login_required
+def display_name():
+    form = DisplayNameForm()
+    valid = form.validate_on_submit()
+    problem = valid and form.display_name.data and current_user.impersonation_in(form.display_name.data)
+    if problem:
+        form.display_name.errors.append(problem)
+    if not valid or problem:
+        return profile_page(name_form=form)
+    current_user.set_display_name(form.display_name.data)
+    db.session.commit()
+    flash("Display name saved." if form.display_name.data else "Display name removed: your username shows alone.")
+    return redirect(url_for("account.profile"), 303)
+
+
+@bp.post("/account/profile/avatar")
+@login_required
+def avatar():
+    form = AvatarForm()
+    if not form.validate_on_submit():
+        return profile_page(avatar_form=form)
+    current_user.set_avatar(form.avatar.picture)
+    db.session.commit()
+    flash("Avatar saved.")
+    return redirect(url_for("account.profile"), 303)
+
+
+@bp.post("/account/profile/avatar/remove")
+@login_required
+def remove_avatar():
+    """No form of its own: the CSRF token is checked for every POST (board/extensions.py)."""
+    current_user.remove_avatar()
+    db.session.commit()
+    flash("Avatar removed: your initials show instead.")
+    return redirect(url_for("account.profile"), 303)

@@ -96,13 +96,14 @@ def saved(name: str):
 
 @bp.get("/members/suggest")
 def suggest_names():
-    """Up to NAME_SUGGESTIONS member names starting with ?q= (the @mention list of every Markdown box): names only."""
+    """Up to NAME_SUGGESTIONS members whose username starts with ?q= (the @mention list of every Markdown box): their
+    usernames, each with its display name beside it."""
     typed = request.args.get("q", "").removeprefix("@")
     names = []
     if typed and USERNAME_PATTERN.match(typed.ljust(3, "_")) and len(typed) <= 30:
         pattern = typed.lower().replace("_", "\\_") + "%"
-        names = db.session.scalars(
-            select(User.username).where(func.lower(User.username).like(pattern, escape="\\"))
+        names = db.session.execute(
+            select(User.username, User.display_name).where(func.lower(User.username).like(pattern, escape="\\"))
             .order_by(func.length(User.username), func.lower(User.username)).limit(NAME_SUGGESTIONS)
         ).all()
     response = make_response(render_template("members/_name_suggestions.html", names=names, typed=typed))

@@ -1,5 +1,6 @@
 """Forms: what each kind of input may be, with the messages shown next to the field."""
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField, DateField, EmailField, HiddenField, IntegerField, PasswordField, RadioField, SelectChoice, SelectField,
     StringField, TextAreaField
@@ -8,9 +9,10 @@ from flask_login import current_user
 from wtforms.validators import DataRequired, EqualTo, InputRequired, NumberRange, Optional, Regexp, ValidationError
 
 from .characters import refused_character
+from .images import UploadedPicture
 from .email_addresses import EMAIL_MAX, normalized_address
 from .models import (
-    BIO_MAX, BODY_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Film,
+    AVATAR_MAX_PIXELS, AVATAR_SIZE, BIO_MAX, BODY_MAX, DISPLAY_NAME_MAX, FILM_TITLE_MAX, FIRST_FILM_YEAR, REASON_MAX, REPORT_DETAILS_MAX, TITLE_MAX, USERNAME_PATTERN, Film,
     Report, utcnow
 )
 from .passwords import PASSWORD_MAX, PASSWORD_MIN, password_problem
@@ -311,3 +313,20 @@ class DeleteAccountForm(FlaskForm):
     @property
     def remove_posts(self) -> bool:
         return self.posts.data == "remove"
+# How a member appears (issue #12): a display name beside their username, and an avatar.
+
+class DisplayNameForm(FlaskForm):
+    """Sent urlencoded (its own form, apart from the avatar's upload), so board/security.py checks it for NUL bytes."""
+
+    display_name = StringField(
+        "Display name",
+        filters=[single_line],
+        validators=[Optional(), CharacterLimit(DISPLAY_NAME_MAX), VisibleText()],
+    )
+
+
+class AvatarForm(FlaskForm):
+    avatar = FileField("Picture", validators=[
+        FileRequired("Choose a picture to upload."),
+        UploadedPicture(box=(AVATAR_SIZE, AVATAR_SIZE), max_pixels=AVATAR_MAX_PIXELS, crop=True),
+    ])

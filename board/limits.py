@@ -25,6 +25,7 @@ outrun by many requests sent at once. Requests refused earlier (no CSRF token, a
 | `edits`                    | 30 per hour               | `posts.edit`, `film_logs.edit` | member (a count per endpoint)    |
 | `previews`                 | 30 per minute             | `threads.new`, `posts.reply`, `posts.edit`, `members.bio` with `preview` | member, one count for all four |
 | `choices`                  | 60 per minute             | `following.follow`, `following.block`, `following.bookmark` | member |
+| `profile_changes`          | 10 per hour               | `account.display_name`, `account.avatar`, `account.remove_avatar` | member, one count for all three |
 | `name_suggestions`         | 120 per minute            | `following.suggest_names` (GET) | client address              |
 | `data_exports`             | 10 per hour               | `account.export`, `admin.export_member` (GET) | member (one count for both) |
 | `account_deletions`        | 5 per hour                | `account.delete`, `admin.delete_member` | member (one count for both)     |
@@ -73,6 +74,7 @@ NAME_SUGGESTIONS = "120 per minute"
 DATA_EXPORTS = "10 per hour"
 ACCOUNT_DELETIONS = "5 per hour"
 SESSION_ENDS = "10 per hour"
+PROFILE_CHANGES = "10 per hour"  # display name and avatar: each change renews every page that shows the member
 
 DEFAULT_LIMITS = {
     "login_per_account": LOGIN_PER_ACCOUNT,
@@ -97,6 +99,7 @@ DEFAULT_LIMITS = {
     "data_exports": DATA_EXPORTS,
     "account_deletions": ACCOUNT_DELETIONS,
     "session_ends": SESSION_ENDS,
+    "profile_changes": PROFILE_CHANGES,
 }
 NEW_ACCOUNT_NOTE = f"New accounts have lower limits for their first {NEW_ACCOUNT_PERIOD.days} days."
 
@@ -203,6 +206,9 @@ RULES = (
            scope="previews") for endpoint in ("threads.new", "posts.reply", "posts.edit", "members.bio")),
     *(Rule(endpoint, "choices", by_member, "You are changing follows, blocks and saved posts too quickly.",
            exempt_when=visitor) for endpoint in ("following.follow", "following.block", "following.bookmark")),
+    *(Rule(endpoint, "profile_changes", by_member, "You are changing your display name and avatar too often.",
+           exempt_when=visitor, scope="profile_changes")
+      for endpoint in ("account.display_name", "account.avatar", "account.remove_avatar")),
     Rule("following.suggest_names", "name_suggestions", by_address, "Too many name look-ups from your network.",
          methods=("GET",)),
     # A file of everything a member wrote is costly and sensitive; deleting takes a password: both counted per member.

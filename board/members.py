@@ -5,13 +5,14 @@ A profile opens on the member's threads, or on their replies when the viewer may
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import and_, select
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, undefer
 
 from .extensions import db
 from .film_logs import SpoilerSettingForm, diary_of
 from .forms import BioForm
+from .images import picture_response
 from .htmx import form_again, fragment_or_redirect, is_htmx
-from .models import Block, Post, RetiredName, Thread, User, is_deleted_name
+from .models import Block, MemberAvatar, Post, RetiredName, Thread, User, is_deleted_name
 from .page_cache import shared_page
 from .previews import preview_response, wants_preview
 
@@ -48,6 +49,17 @@ def listed(member: User, tab: str):
     return db.paginate(query, per_page=PROFILE_PER_PAGE, error_out=False, count=True)
 
 
+@bp.get("/avatars/<int:member_id>/<digest>.webp")
+def avatar(member_id: int, digest: str):
+    """A member's avatar under the digest that names it; a former digest is a 404 (pages renewed with the change name
+    the new one at once, and a year-long cache must never answer a removed picture's URL with something else)."""
+    avatar = db.session.scalar(select(MemberAvatar).options(undefer(MemberAvatar.data))
+                               .where(MemberAvatar.member_id == member_id, MemberAvatar.digest == digest))
+    if avatar is None:
+        abort(404)
+    return picture_response(avatar.data, avatar.digest)
+
+
 @bp.route("/u/<name>/bio", methods=["GET", "POST"])
 @login_required
 def bio(name: str):
@@ -79,7 +91,7 @@ def spoiler_setting_form(member: User) -> SpoilerSettingForm:
 
 def get_member_or_404(name: str) -> User:
     """The member called `name`; 410 Gone for a deleted account's name (retired: it never comes back), else 404."""
-    member = User.by_username(name)
+    member = User.by_username(name, shown=True)
     if member is None:
         if is_deleted_name(name) or RetiredName.is_retired(name):
             abort(410, "This member deleted their account.")

@@ -38,7 +38,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship
+from sqlalchemy.orm import (
+    Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship,
+    undefer_group,
+)
 from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -47,6 +50,7 @@ from .email_addresses import EMAIL_MAX, folded
 from .extensions import db
 from .markup import RenderedPost, mention_candidates, render_markdown, render_post
 
+SHOWN = "shown"  # the deferred group of a member's display name and avatar digest: undefer it where names show
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{3,30}\Z")  # \Z: `$` would let "name\n" through
 # A member who deleted their account keeps their row (their posts keep their author) under a name no one can type:
 # "[deleted 17]", outside USERNAME_PATTERN. Every page shows it as DELETED_MEMBER, never linked.
@@ -64,6 +68,10 @@ REASON_MAX = 300
 REPORT_DETAILS_MAX = 500
 EXCERPT_LENGTH = 280
 BIO_MAX = 2_000
+DISPLAY_NAME_MAX = 50  # characters: "Agnès Varda (Cléo fan account)" fits; a paragraph does not
+AVATAR_SIZE = 256  # pixels, square: the profile shows it at 96, a byline at 24 (2x and more for dense screens)
+AVATAR_MAX_PIXELS = 40_000_000  # an upload larger than a 40-megapixel photo is refused before it is decoded
+AVATAR_PALETTE = 8  # default avatars: initials on one of avatar--0 … avatar--7 (static/app.css), by member id
 MAX_DEPTH = 8
 DUPLICATE_WINDOW = timedelta(seconds=10)
 NEW_ACCOUNT_PERIOD = timedelta(days=3)  # new accounts get stricter posting limits (board/limits.py)
@@ -134,6 +142,15 @@ class User(UserMixin, db.Model):
     # server default, as `email`: thread pages read it inside ViewerState's one statement, not with the session user.
     reveal_seen_spoilers: Mapped[bool] = mapped_column(Boolean, server_default=true(), deferred=True)
 
+    # How the member appears beside their username (board/identity.py): a display name, and the digest of their
+    # uploaded avatar (MemberAvatar), which names its URL, so a page builds it from the row it already reads. NULL:
+    # none. Like `email`: deferred, with a server default (NULL), so a board one release behind still logs members in
+    # and takes their writes; the pages that show names load them with the member (`undefer_group(SHOWN)`).
+    display_name: Mapped[str | None] = mapped_column(String(DISPLAY_NAME_MAX), server_default=null(), deferred=True,
+                                                     deferred_group="shown")
+    avatar_digest: Mapped[str | None] = mapped_column(String(16), server_default=null(), deferred=True,
+                                                      deferred_group="shown")
+
     __table_args__ = (CheckConstraint(f"role IN {tuple(r.value for r in Role)}", name="role"),)
     # No RETURNING of the address columns' server default after an INSERT (see `email`).
     __mapper_args__ = {"eager_defaults": False}
@@ -202,6 +219,42 @@ class User(UserMixin, db.Model):
         source = source.strip()
         return render_markdown(source, mentions_in(source))
 
+    def name_with_handle(self) -> str:
+        """How plain text (feeds, mail) names the member: "Display (@user)", the username alone, or "[deleted member]"."""
+        if self.is_deleted:
+            return DELETED_MEMBER
+        return f"{self.display_name} (@{self.username})" if self.display_name else self.username
+
+    def impersonation_in(self, display_name: str) -> str | None:
+        """Why `display_name` would pass for someone else, or None: it may not equal another member's username, nor a
+        moderator's or admin's display name, in any case or width (compared after NFKC and case folding)."""
+        key = name_key(display_name)
+        taken = db.session.scalar(select(User.username).where(func.lower(User.username) == key, User.id != self.id))
+        if taken:
+            return f"That is the username of another member ({taken}); choose a name that can't pass for theirs."
+        staff = db.session.execute(select(User.display_name).where(
+            User.role.in_([Role.MODERATOR, Role.ADMIN]), User.display_name.is_not(None), User.id != self.id)).scalars()
+        if any(name_key(name) == key for name in staff):
+            return "A moderator or admin shows that name; choose one that can't pass for theirs."
+        return None
+
+    def set_display_name(self, display_name: str | None) -> None:
+        self.display_name = display_name or None
+
+    def set_avatar(self, picture) -> None:
+        """Keep `picture` (a re-encoded board/images.py Picture) as the member's avatar, in place of any before it."""
+        avatar = db.session.get(MemberAvatar, self.id) or MemberAvatar(member_id=self.id)
+        avatar.digest, avatar.data, avatar.width, avatar.height = picture.digest, picture.data, picture.width, picture.height
+        avatar.updated_at = utcnow()
+        db.session.add(avatar)
+        self.avatar_digest = picture.digest
+
+    def remove_avatar(self) -> None:
+        avatar = db.session.get(MemberAvatar, self.id)
+        if avatar is not None:
+            db.session.delete(avatar)
+        self.avatar_digest = None
+
     def can_moderate(self) -> bool:
         return self.role in (Role.MODERATOR, Role.ADMIN) and not self.is_banned()
 
@@ -264,6 +317,7 @@ class User(UserMixin, db.Model):
         db.session.add(RetiredName(name=self.username.lower()))
         self.username = f"{DELETED_NAME_PREFIX}{self.id}]"
         self.email = self.unconfirmed_email = None
+        self.display_name = self.avatar_digest = None
         self.bio_source = self.bio_html = ""
         self.password_hash = UNUSABLE_PASSWORD
         self.role = Role.MEMBER
@@ -271,13 +325,15 @@ class User(UserMixin, db.Model):
         self.end_sessions()
         for model, column in ((Vote, Vote.user_id), (Bookmark, Bookmark.member_id), (Notification, Notification.recipient_id),
                               (ThreadSubscription, ThreadSubscription.member_id), (Block, Block.blocker_id),
-                              (Block, Block.blocked_id), (EmailNotices, EmailNotices.member_id)):
+                              (Block, Block.blocked_id), (EmailNotices, EmailNotices.member_id),
+                              (MemberAvatar, MemberAvatar.member_id)):
             db.session.execute(model.__table__.delete().where(column == self.id))
         if addresses:
             db.session.execute(OutgoingMail.__table__.delete().where(
                 func.lower(OutgoingMail.recipient).in_(addresses), OutgoingMail.given_up_at.is_(None)))
         if remove_posts:
             Post.remove_text_of(self)
+            FilmLog.remove_reviews_of(self)  # their ratings stay, as counts without words
         db.session.flush()  # the name is retired: mentions of it render as the text written
         for post in db.session.scalars(select(Post).where(Post.body_html.contains(mention_link, autoescape=True))):
             post.set_body(post.body_source)  # others' words as they wrote them, without the link to a gone profile
@@ -312,11 +368,13 @@ class User(UserMixin, db.Model):
         return {author_id: (posts, karma) for author_id, posts, karma in rows}
 
     @classmethod
-    def by_username(cls, username: str) -> "User | None":
-        """The member with this name (any case); never a deleted account."""
+    def by_username(cls, username: str, shown: bool = False) -> "User | None":
+        """The member with this name (any case), never a deleted account; `shown`: with their display name and avatar
+        (a page shows them)."""
         if is_deleted_name(username):
             return None
-        return db.session.scalar(select(cls).where(func.lower(cls.username) == username.lower()))
+        query = select(cls).where(func.lower(cls.username) == username.lower())
+        return db.session.scalar(query.options(undefer_group(SHOWN)) if shown else query)
 
     @classmethod
     def authenticate(cls, username: str, password: str) -> "User | None":
@@ -689,7 +747,8 @@ class Thread(db.Model):
             .join(cls.opening_post)
             .join(cls.author)
             .join(cls.film)
-            .options(contains_eager(cls.opening_post), contains_eager(cls.author), contains_eager(cls.film))
+            .options(contains_eager(cls.opening_post), contains_eager(cls.author).undefer_group(SHOWN),
+                     contains_eager(cls.film))
             .order_by(case((cls.pinned_now(now), 0), else_=1), *orders[sort])
         )
         if not viewer.can_moderate():
@@ -991,7 +1050,7 @@ class Post(db.Model):
         return (
             select(cls)
             .join(cls.author)
-            .options(contains_eager(cls.author))
+            .options(contains_eager(cls.author).undefer_group(SHOWN))
             .where(cls.thread_id == thread_id)
             .order_by(cls.path)
         )
@@ -1011,7 +1070,7 @@ def row_type(fields: tuple[str, ...]) -> type:
 
 # What a page row (Post.page_columns) leaves out of a post, and takes of its author (all a post's HTML asks of them).
 ROW_LEFT_OUT = frozenset({"body_source", "plain_text"})
-ROW_AUTHOR = ("username", "role", "created_at", "banned_at", "banned_until", "ban_reason")
+ROW_AUTHOR = ("username", "role", "created_at", "banned_at", "banned_until", "ban_reason", "display_name", "avatar_digest")
 
 
 class Vote(db.Model):
@@ -1596,6 +1655,36 @@ class RateLimitHit(db.Model):
     )
 
 
+def name_key(name: str) -> str:
+    """A name as two names that read the same compare: NFKC (fullwidth and styled letters folded), case folded."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
+def initials(name: str) -> str:
+    """A default avatar's letters: the first letter of the first two words ("Agnès Varda" → "AV", "cleo_5" → "C")."""
+    letters = [word[0] for word in name.replace("_", " ").replace("-", " ").split() if word[0].isalnum()]
+    return "".join(letters[:2]).upper() or "?"
+
+
+def avatar_colour(member_id: int) -> str:
+    """A default avatar's colour class (static/app.css), fixed by the member id."""
+    return f"avatar--{member_id % AVATAR_PALETTE}"
+
+
+class MemberAvatar(db.Model):
+    """A member's uploaded avatar, re-encoded (board/images.py) as a WebP square, in the database so every app server
+    serves it without a file store. One per member; `users.avatar_digest` repeats its digest for the pages' URLs."""
+
+    __tablename__ = "member_avatars"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(16))
+    data: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class BoardIdentity(db.Model):
     """Which database this is: one random token, new with every new database, migration and restore.
 
@@ -1666,6 +1755,12 @@ class FilmLog(db.Model):
         Index("ix_film_logs_member_watched", "member_id", "watched_on"),
         Index("ix_film_logs_created", "created_at"),
     )
+
+    @classmethod
+    def remove_reviews_of(cls, member: User) -> None:
+        """A leaving member asked for their words to go: their reviews are emptied (the logs and ratings stay)."""
+        db.session.execute(update(cls).where(cls.member_id == member.id).values(
+            review_source="", review_html="", review_text="", review_spoilers=False))
 
     def set_review(self, source: str, spoilers: bool) -> None:
         """Store the Markdown with its sanitized HTML and spoiler-safe text: rendered once, here."""

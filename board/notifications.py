@@ -20,8 +20,8 @@ from sqlalchemy.orm import aliased, contains_eager, with_expression
 from .extensions import db
 from .htmx import fragment_or_redirect, is_htmx
 from .markup import _PlainText  # the one parser that knows every spoiler form: mentions extend it
+from .models import SHOWN, Block, Notification, Post, ThreadSubscription, User, utcnow
 from .notices import queue_immediate
-from .models import Block, Notification, Post, ThreadSubscription, User, utcnow
 from .spoilers import safe_title
 
 bp = Blueprint("notifications", __name__)
@@ -142,7 +142,7 @@ def inbox_query(member_id: int, topic: str | None = None):
         .outerjoin(first_unread, first_unread.id == topics.c.first_unread)
         .options(
             contains_eager(Notification.post).contains_eager(Post.thread),
-            contains_eager(Notification.actor),
+            contains_eager(Notification.actor).undefer_group(SHOWN),
             with_expression(Notification.unread_in_topic, topics.c.unread),
             with_expression(Notification.total_in_topic, topics.c.total),
             with_expression(Notification.first_unread_post_id, first_unread.post_id),
@@ -157,7 +157,7 @@ def describe(notification: Notification) -> str:
     title = Markup("“<bdi>{}</bdi>”").format(safe_title(notification.post.thread.title))
     # <bdi>: a right-to-left title can't reorder the words and quotes around it.
     if notification.kind == Notification.MENTION:
-        return Markup("{} mentioned you in {}").format(notification.actor.shown_name, title)
+        return Markup("<bdi>{}</bdi> mentioned you in {}").format(notification.actor.name_with_handle(), title)
     unread, total = notification.unread_in_topic or 0, notification.total_in_topic or 1
     count, new = (unread, "new ") if unread else (total, "")
     followed = notification.topic.startswith("thread:")
@@ -165,7 +165,7 @@ def describe(notification: Notification) -> str:
         where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
         return Markup("{} {}replies ").format(count, new) + where.format(title)
     where = Markup("in {}, a thread you follow") if followed else Markup("to your post in {}")
-    return Markup("{} replied ").format(notification.actor.shown_name) + where.format(title)
+    return Markup("<bdi>{}</bdi> replied ").format(notification.actor.name_with_handle()) + where.format(title)
 
 
 def link_post_id(notification: Notification) -> int:

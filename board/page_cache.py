@@ -61,8 +61,8 @@ from .files import private_directory
 from .htmx import is_htmx
 from .mail import OutgoingMail
 from .models import (
-    Block, BoardIdentity, Bookmark, EmailNotices, Film, FilmDirector, FilmLog, FilmPoster, ModAction, Notification,
-    Post, PostRevision, RateLimitHit, Report, Thread, ThreadSubscription, User, ViewerState, Vote,
+    Block, BoardIdentity, Bookmark, EmailNotices, Film, FilmDirector, FilmLog, FilmPoster, MemberAvatar, ModAction,
+    Notification, Post, PostRevision, RateLimitHit, Report, Thread, ThreadSubscription, User, ViewerState, Vote,
 )
 from .post_html import PostHtmlCache
 from .spoilers import open_spoilers
@@ -517,11 +517,15 @@ SESSION_ONLY = {"session_token", "password_hash"}  # a member's columns no page 
 BIO = {"bio_source", "bio_html"}  # shown on their profile only
 FILM_NAMING = {"title", "year", "key", "slug"}  # shown wherever the film's threads are: a rename renews every page
 OWN_SETTINGS = {"reveal_seen_spoilers"}  # changes only the member's own copies ("members")
+# Shown beside their name wherever it shows: bylines in the threads they posted in, the listings (their threads' rows,
+# their profile, search), members' inboxes. Those pages, not every page: see `resolve`.
+IDENTITY = {"display_name", "avatar_digest"}
+AUTHOR_THREADS_MAX = 500  # a member who posted in more threads than this renews every page instead
 
 
 def noted(session) -> dict:
     return session.info.setdefault("page_writes", {"tags": set(), "posts": set(), "threads": set(), "films": set(),
-                                                   "resolved": set()})
+                                                   "authors": set(), "resolved": set()})
 
 
 def _note_flush(session, _context) -> None:
@@ -552,10 +556,15 @@ def note_record(session, record, new: bool) -> None:
         changed = changed_columns(record)
         if new or changed <= SESSION_ONLY | BIO | OWN_SETTINGS:
             writes["tags"].update([LISTING] if new or changed & BIO else [])
+        elif changed <= SESSION_ONLY | BIO | IDENTITY:  # a display name or avatar: the pages that show the member
+            writes["tags"].add(LISTING)
+            writes["authors"].add(column(record, "id"))
         else:  # a name, role or ban: shown beside their posts on any page
             writes["tags"].add(EVERY_PAGE)
     elif isinstance(record, ModAction):
         writes["tags"].update(TABLE_TAGS[ModAction.__tablename__])
+    elif isinstance(record, MemberAvatar):
+        pass  # the picture is only served under its digest's URL; users.avatar_digest, changed with it, renews the pages
     elif not isinstance(record, OWN_CHOICES):  # a film renamed or merged, an alias, the identity…
         writes["tags"].add(EVERY_PAGE)
 
@@ -623,6 +632,16 @@ def resolve(session) -> None:
         return
     tags, posts, threads, films, resolved = (
         writes["tags"], writes["posts"], writes["threads"], writes["films"], writes["resolved"])
+    authors = writes.get("authors")
+    if authors:  # a member's display name or avatar: the threads they posted in (then their films, below)
+        connection = session.connection()
+        posted_in = connection.execute(select(Post.thread_id).where(Post.author_id.in_(authors)).distinct()
+                                       .limit(AUTHOR_THREADS_MAX + 1)).scalars().all()
+        if len(posted_in) > AUTHOR_THREADS_MAX:
+            tags.add(EVERY_PAGE)
+        else:
+            threads.update(posted_in)
+        authors.clear()
     for kind, references in (("post", posts), ("thread", threads), ("film", films)):
         if None in references:  # a row whose post, thread or film could not be read: unsure what it showed
             references.discard(None)
@@ -677,7 +696,7 @@ def _after_commit(session) -> None:
     writes = session.info.pop("page_writes", None)
     if writes is None or not (has_app_context() and "cache" in current_app.extensions):
         return
-    unresolved = writes["posts"] or writes["threads"] or writes["films"]
+    unresolved = writes["posts"] or writes["threads"] or writes["films"] or writes["authors"]
     renew(writes["tags"] | ({EVERY_PAGE} if unresolved else set()))
 
 

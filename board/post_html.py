@@ -3,7 +3,8 @@
 The thread walk (templates/threads/_replies.html) is one Python loop here: each reply's opening — its `<li>`, its
 thread line, its article (templates/posts/_macros.html `reply`), the fold or the "continue this thread" link under
 it, the start of its own list — is looked up by a key of every value it is made of, and the macro is called only for
-a state not seen before. Those values: the post's own (its body by its hash), its author's name, its thread's lock
+a state not seen before. Those values: the post's own (its body by its hash), its author's name, display name and
+avatar digest (so a member's new display name or avatar shows at once, under a new key), its thread's lock
 and author (the "author" badge), whom it is said to answer (ranking.ReplyingTo: the parent's author, or none where
 the parent is just above it), the wording of its relative times, how many replies are folded or cut under it, and
 what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or not, banned or not) with that
@@ -67,7 +68,7 @@ def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying
     return (
         post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
         post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id,
-        post.author_username, post.thread_id, post.parent_id is None, *thread, replying_to,
+        post.author_username, post.author_display_name, post.author_avatar_digest, post.thread_id, post.parent_id is None, *thread, replying_to,
         time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
         own, vote, blocked, saved, *reader,
     )

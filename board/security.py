@@ -75,7 +75,8 @@ def keep_private_pages_out_of_caches(response):
 
 
 def reject_malformed_input() -> None:
-    """400 for a NUL character or invalid UTF-8 anywhere in the query string or form body.
+    """400 for a NUL character or invalid UTF-8 anywhere in the query string or form body (NUL only in a multipart
+    form's text fields, which Werkzeug decodes itself).
 
     Werkzeug would quietly replace bad bytes with U+FFFD; a post must never be stored altered. A multipart body (a
     poster upload, or any form sent that way) is checked field by field: its text parts as raw bytes, files aside.

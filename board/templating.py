@@ -9,7 +9,7 @@ from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
 from .forms import BAN_TERMS, LEAVING_CHOICES, ROLE_CHOICES
-from .models import MAX_DEPTH, is_deleted_name, shown_name, utcnow
+from .models import MAX_DEPTH, avatar_colour, initials, is_deleted_name, shown_name, utcnow
 
 # Read by htmx from <meta name="htmx-config">: same-origin requests only, nothing in a response can run code.
 HTMX_CONFIG = json.dumps(
@@ -42,7 +42,8 @@ def init_app(app) -> None:
     app.jinja_env.filters["isoformat"] = lambda moment: moment.isoformat(timespec="seconds") + "Z"
     app.jinja_env.globals.update(HTMX_CONFIG=HTMX_CONFIG, MAX_DEPTH=MAX_DEPTH, BAN_TERMS=BAN_TERMS, ROLE_CHOICES=ROLE_CHOICES, LEAVING_CHOICES=LEAVING_CHOICES,
                                  url_for=url_for_by_pattern, absolute_url=absolute_url,
-                                 post_links=post_links)
+                                 post_links=post_links, initials=initials, avatar_colour=avatar_colour,
+                                 avatar_path=avatar_path)
     # The member (or visitor) object itself, not the current_user proxy: a thread page asks it hundreds of questions.
     app.context_processor(lambda: {"viewer": current_user._get_current_object()})
 
@@ -105,6 +106,11 @@ def filled(pattern: list[str] | None, endpoint: str, name: str, value: int, **fi
     if pattern is None:
         return url_for(endpoint, **fixed, **{name: value})
     return f"{pattern[0]}{int(value)}{pattern[1]}"
+
+
+def avatar_path(member_id: int, digest: str) -> str:
+    """members.avatar's URL, by a string format: a thread page names hundreds of avatars (see its test)."""
+    return f"{request.script_root}/avatars/{member_id}/{digest}.webp"
 
 
 class PostLinks:

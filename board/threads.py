@@ -8,7 +8,7 @@ from sqlalchemy import Integer, bindparam
 from .extensions import db
 from .member_pages import AnyMember, MarkedChoices
 from .forms import PinForm, ReplyForm, ThreadForm
-from .models import TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
+from .models import SHOWN, TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
 from .spoilers import open_spoilers
@@ -111,7 +111,7 @@ def thread_statement():
         .where(Thread.id == bindparam("thread_id", type_=Integer))
         .options(
             db.joinedload(Thread.film),
-            db.joinedload(Thread.author),
+            db.joinedload(Thread.author).undefer_group(SHOWN),
             db.joinedload(Thread.opening_post).joinedload(Post.author),
         )
     )

@@ -6,11 +6,13 @@ from PIL import Image
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import (Block, Bookmark, EmailNotices, Film, FilmLog, FilmPoster, ModAction, Post, RetiredName, Role,
-                          Thread, ThreadSubscription, User, utcnow)
+from board.images import reencode
+from board.models import (Block, Bookmark, EmailNotices, Film, FilmLog, FilmPoster, MemberAvatar, ModAction, Post,
+                          RetiredName, Role, Thread, ThreadSubscription, User, utcnow)
 from board.tokens import unsubscribe_token
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
+from .test_images import picture_bytes
 
 
 @pytest.fixture
@@ -267,6 +269,8 @@ def target_wants_notices(app, board):
 
 def target_notices(app, board):
     return fetch(app, EmailNotices, board["target"].id).mode
+
+
 def deleted_accounts(app, board):
     with app.app_context():
         return db.session.scalar(db.select(db.func.count()).select_from(RetiredName))
@@ -286,6 +290,8 @@ def sessions_ended(app, board):
     with app.app_context():
         now = dict(db.session.execute(db.select(User.id, User.session_token)).all())
     return sum(now[member] != token for member, token in board["tokens"].items())
+
+
 def film_runtime(app, board):
     with app.app_context():
         return db.session.scalar(db.select(Film.runtime).where(Film.id == board["thread"].film_id))
@@ -308,6 +314,8 @@ def poster_upload() -> dict:
     out = io.BytesIO()
     Image.new("RGB", (30, 45), (10, 20, 30)).save(out, format="PNG")
     return {"poster": (io.BytesIO(out.getvalue()), "poster.png")}
+
+
 def film_logs(app, board):
     with app.app_context():
         return db.session.scalar(db.select(db.func.count()).select_from(FilmLog))
@@ -343,6 +351,29 @@ def log_hidden(app, board):
 def author_reveals_spoilers(app, board):
     with app.app_context():
         return db.session.scalar(db.select(User.reveal_seen_spoilers).where(User.id == board["author"].id))
+
+
+def display_names(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(User).where(User.display_name.is_not(None)))
+
+
+def avatars(app, board):
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(MemberAvatar))
+
+
+def give_avatars(app, board):
+    """An avatar each for the member, the author and the moderator (not the admin, whose removal changes nothing)."""
+    picture = reencode(picture_bytes(size=(64, 64)), box=(256, 256), max_pixels=40_000_000, crop=True)
+    with app.app_context():
+        for key in ("member", "author", "moderator"):
+            db.session.get(User, board[key].id).set_avatar(picture)
+        db.session.commit()
+
+
+def an_upload() -> dict:
+    return {"avatar": (io.BytesIO(picture_bytes(size=(64, 64))), "me.png")}
 
 
 MEMBERS = {"anonymous": 303, "member": 303, "author": 303, "banned": 403, "moderator": 303, "admin": 303}
@@ -424,6 +455,12 @@ MATRIX = {
     "hide review": ("/logs/{log}/hide", {"reason": "r"}, authors_log, log_hidden, expect(MODERATORS_ONLY, False, True)),
     "unhide review": ("/logs/{log}/unhide", {}, hidden_authors_log, log_hidden, expect(MODERATORS_ONLY, True, False)),
     "spoiler setting": ("/u/author/spoilers", {}, None, author_reveals_spoilers, expect(AUTHOR_ONLY, True, False)),
+    # How a member appears (board/account.py): each member for themselves only; the form is built per case (a file).
+    "display name": ("/account/profile/name", {"display_name": "Matrix Name"}, None, display_names, expect(MEMBERS, 0, 1)),
+    "avatar": ("/account/profile/avatar", an_upload, None, avatars, expect(MEMBERS, 0, 1)),
+    "remove avatar": ("/account/profile/avatar/remove", {}, give_avatars, avatars,
+                      {"anonymous": (303, 3), "member": (303, 2), "author": (303, 2), "banned": (403, 3),
+                       "moderator": (303, 2), "admin": (303, 3)}),
     # Anyone may ask; a banned member's session ends first (403), as for every action.
     "forgot password": ("/forgot-password", {"email": "matrix@example.com"}, None, mail_queued,
                         {role: (403, 0) if role == "banned" else (303, 1) for role in ROLES}),
@@ -431,6 +468,7 @@ MATRIX = {
 # Forms on their own pages: a 303 with htmx too.
 PLAIN_FORMS = {"new thread", "email change", "forgot password", "email notices", "unsubscribe", "delete account",
                "delete member", "log out elsewhere"}
+PLAIN_FORMS = {"new thread", "email change", "forgot password", "display name", "avatar", "remove avatar"}  # forms on their own pages: a 303 with htmx too
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 NO_LOGIN_NEEDED = {"unsubscribe"}  # visitors may do it, and stay on its page
 CASES = [(action, role) for action in MATRIX for role in ROLES]

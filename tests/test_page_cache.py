@@ -440,10 +440,12 @@ def test_a_migration_serves_none_of_the_pages_kept_before_it(app_factory, tmp_pa
     with board.app_context():
         downgrade(revision="0007_rate_limit_hits")  # a board one release behind, with a thread in it
     visitor = board.test_client()
-    assert "Named before the migration" in visit(visitor, "/").get_data(as_text=True)
+    # The front feed: the front page shows members' display names, which a board one release behind has no column for.
+    assert "Named before the migration" in visit(visitor, "/feeds/front.atom").get_data(as_text=True)
     with board.app_context(), db.engine.begin() as connection:  # data a migration changes, as data migrations do
         connection.execute(db.update(Thread).where(Thread.id == thread.id).values(title="Named by the migration"))
     assert board.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    assert "Named by the migration" in visit(visitor, "/feeds/front.atom").get_data(as_text=True)
     assert "Named by the migration" in visit(visitor, "/").get_data(as_text=True)
 
 

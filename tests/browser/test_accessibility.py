@@ -16,6 +16,7 @@ from board.tokens import unsubscribe_token
 
 from ..conftest import dispose
 from ..factories import make_reply, make_thread, make_user
+from ..test_images import picture_bytes
 from .conftest import htmx_settled, log_in, make_board, serve
 
 pytestmark = pytest.mark.browser
@@ -136,6 +137,12 @@ def board(tmp_path_factory, browser):
     film_details(app, thread.film_id)
     make_thread(app, critic, "Past Lives, the undated one", film=("Past Lives", None))  # a likely duplicate
     log_past_lives(app, thread.film_id, critic, member, replier)
+    with app.app_context():  # how members appear: an uploaded avatar, display names (one right to left), initials
+        db.session.get(User, replier.id).set_avatar(
+            reencode(picture_bytes(size=(300, 200)), box=(256, 256), max_pixels=40_000_000, crop=True))
+        db.session.get(User, replier.id).set_display_name("Nora M.")
+        db.session.get(User, member.id).set_display_name("هه‌یون")
+        db.session.commit()
     try:
         with serve(app) as live:
             logins = {}
@@ -332,6 +339,8 @@ def notices_with_an_address(page, board):
 def unsubscribe_page(page, board):
     page.goto(board.unsubscribe_path)
     expect(page.get_by_role("button", name="Stop email notices")).to_be_visible()
+
+
 def account_page(page, board):
     page.goto("/account")
     expect(page.get_by_role("heading", level=1)).to_have_text("Your account")
@@ -342,6 +351,8 @@ def delete_account_with_an_error(page, board):
     page.get_by_label("Your current password").fill("not the password")
     page.get_by_role("button", name="Delete my account").click()
     expect(page.locator(".field-error")).to_have_text("That is not your current password.")
+
+
 def film_page_with_logs(page, board):
     page.goto("/films/past-lives-2023")
     expect(page.locator(".rating-histogram tbody tr")).to_have_count(10)
@@ -372,6 +383,20 @@ def film_index_highest_rated(page, board):
 def bio_with_spoiler_setting(page, board):
     page.goto("/u/member/bio")
     expect(page.get_by_label("Open the spoilers of films I have logged")).to_be_checked()
+
+
+def thread_with_avatars(page, board):
+    page.goto(f"/threads/{board.thread_id}")
+    expect(page.locator("img.avatar").first).to_be_visible()  # the replier's picture
+    expect(page.locator(".avatar--initials").first).to_be_visible()  # everyone else's initials
+
+
+def account_profile(page, board):
+    page.goto("/account/profile")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Display name and avatar")
+    page.get_by_role("textbox", name="Display name").fill("x" * 60)  # over the limit: the count says so, then the form's error
+    page.get_by_role("button", name="Save display name").click()
+    expect(page.locator(".field-error")).to_contain_text("At most 50 characters")
 
 
 VIEWS = {
@@ -406,6 +431,8 @@ VIEWS = {
     "diary tab": (None, diary_tab),
     "film index, highest rated": (None, film_index_highest_rated),
     "bio with the spoiler setting": ("member", bio_with_spoiler_setting),
+    "thread with avatars": (None, thread_with_avatars),
+    "account profile": ("member", account_profile),
 }
 
 

@@ -1,14 +1,14 @@
 """Retired usernames: the names of deleted accounts, which no one may register again.
 
 Revision ID: 0012_leaving
-Revises: 0010_email_notices
+Revises: 0011_display_names_avatars
 Create Date: 2026-11-28
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0012_leaving"
-down_revision = "0010_email_notices"
+down_revision = "0011_display_names_avatars"
 branch_labels = None
 depends_on = None
 
