@@ -6,7 +6,7 @@ from flask import make_response, url_for
 from sqlalchemy import select
 
 from .extensions import db
-from .models import Block, Bookmark, EmailNotices, Film, Post, Thread, ThreadSubscription, User, Vote, utcnow
+from .models import Block, Bookmark, EmailNotices, Film, FilmLog, Post, Thread, ThreadSubscription, User, Vote, utcnow
 
 EXPORT_FORMAT = "reelboard-member-data/1"
 
@@ -14,7 +14,7 @@ EXPORT_FORMAT = "reelboard-member-data/1"
 def member_data(member: User) -> dict:
     """Everything the board holds that the member wrote or chose, by plain column SELECTs (no other member's rows,
     no rendered HTML): their threads and replies with the Markdown they typed, votes, saved posts, follows, blocks,
-    bio, address and email notices. Eight SELECTs whatever the member wrote."""
+    bio, display name, address, email notices and film logs. Nine SELECTs whatever the member wrote."""
     threads = db.session.execute(
         select(Thread.id, Thread.title, Film.title.label("film"), Film.year, Thread.created_at, Thread.has_spoilers,
                Post.id.label("post_id"), Post.body_source, Post.edited_at, Post.deleted, Post.hidden)
@@ -34,6 +34,10 @@ def member_data(member: User) -> dict:
     follows = db.session.execute(
         select(ThreadSubscription.thread_id, ThreadSubscription.level, ThreadSubscription.created_at)
         .where(ThreadSubscription.member_id == member.id).order_by(ThreadSubscription.thread_id))
+    logs = db.session.execute(
+        select(Film.title, Film.year, FilmLog.watched_on, FilmLog.rating, FilmLog.review_source, FilmLog.review_spoilers,
+               FilmLog.created_at)
+        .join(Film, Film.id == FilmLog.film_id).where(FilmLog.member_id == member.id).order_by(FilmLog.id))
     blocked = db.session.scalars(select(User.username).join(Block, Block.blocked_id == User.id)
                                  .where(Block.blocker_id == member.id).order_by(User.username))
     return {
@@ -47,6 +51,7 @@ def member_data(member: User) -> dict:
             "email": member.email,
             "email_waiting_for_confirmation": member.unconfirmed_email,
             "bio_markdown": member.bio_source,
+            "display_name": member.display_name,
         },
         "threads": [
             {"id": row.id, "title": row.title, "film": {"title": row.film, "year": row.year},
@@ -60,6 +65,12 @@ def member_data(member: User) -> dict:
              "edited_at": stamp(row.edited_at), "body_markdown": row.body_source, "deleted": row.deleted,
              "hidden_by_moderators": row.hidden}
             for row in replies
+        ],
+        "film_logs": [
+            {"film": {"title": row.title, "year": row.year}, "watched_on": row.watched_on.isoformat(),
+             "rating_out_of_5": row.rating / 2 if row.rating else None, "review_markdown": row.review_source,
+             "review_has_spoilers": row.review_spoilers, "logged_at": stamp(row.created_at)}
+            for row in logs
         ],
         "votes": [{"post_id": row.post_id, "value": row.value, "cast_at": stamp(row.created_at)} for row in votes],
         "settings": {

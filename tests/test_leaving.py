@@ -2,13 +2,14 @@
 (their own or, by an admin, a member's), what every page shows afterwards, and "log out everywhere else"."""
 import json
 import threading
+from datetime import date
 
 import pytest
 
 from board.extensions import db
 from board.mail import OutgoingMail
-from board.models import (Bookmark, EmailNotices, ModAction, Notification, Post, PostRevision, RetiredName, Role,
-                          ThreadSubscription, User, Vote)
+from board.models import (Bookmark, EmailNotices, FilmLog, ModAction, Notification, Post, PostRevision, RetiredName,
+                          Role, ThreadSubscription, User, Vote)
 
 from .factories import DEFAULT_PASSWORD, fetch, make_reply, make_thread, make_user
 
@@ -29,6 +30,10 @@ def board(app, client):
         db.session.add(Bookmark(member_id=alice.id, post_id=bobs_thread.opening_post.id))
         db.session.get(Post, bobs_thread.opening_post.id).vote(member, 1)
         EmailNotices.set(member, EmailNotices.DIGEST)
+        member.display_name = "Alice Ø."
+        log = FilmLog(member_id=alice.id, film_id=bobs_thread.film_id, rating=9, watched_on=date(2026, 11, 1))
+        log.set_review("The *Zone* answers.", False)
+        db.session.add(log)
         db.session.get(Post, child.id).edit(db.session.get(User, bob.id), "Bob answers alice back, edited.")
         db.session.get(Post, reply.id).edit(member, "Alice answers: the Zone is a *room*, really.")
         db.session.commit()
@@ -53,7 +58,10 @@ def test_export_then_delete_round_trip(app, client, other_client, board):
     assert response.headers["Cache-Control"] == "no-store"
     assert data["member"] | {"joined_at": None, "profile": None} == {
         "username": "alice", "email": ADDRESS, "email_waiting_for_confirmation": None, "bio_markdown": "I write about **Bergman**.",
-        "role": "member", "joined_at": None, "profile": None}
+        "role": "member", "joined_at": None, "profile": None, "display_name": "Alice Ø."}
+    [log] = data["film_logs"]
+    assert (log["film"], log["watched_on"], log["rating_out_of_5"], log["review_markdown"]) == (
+        {"title": "Stalker", "year": 1979}, "2026-11-01", 4.5, "The *Zone* answers.")
     [thread] = data["threads"]
     assert (thread["title"], thread["film"], thread["body_markdown"]) == (
         "Alice on Persona", {"title": "Persona", "year": 1966}, "The **opening** essay by alice.")
@@ -82,7 +90,7 @@ def test_export_then_delete_round_trip(app, client, other_client, board):
         assert db.session.scalar(db.select(db.func.count()).select_from(ThreadSubscription)
                                  .where(ThreadSubscription.member_id == gone.id)) == 0
         assert db.session.get(Post, board["bobs_thread"].opening_post.id).score == 1  # the vote stays as a count
-        assert db.session.get(EmailNotices, gone.id) is None
+        assert db.session.get(EmailNotices, gone.id) is None and gone.display_name is None
 
     page = other_client.get(f"/threads/{board['bobs_thread'].id}").get_data(as_text=True)
     assert ">alice<" not in page and "/u/alice" not in page and "by alice" not in page
@@ -177,7 +185,7 @@ def test_every_other_name_place_shows_deleted_member(app, client, other_client, 
     assert delete(client).status_code == 303
     other_client.log_in(board["bob"])
     inbox = other_client.get("/inbox").get_data(as_text=True)
-    assert "[deleted member] replied" in inbox and "alice replied" not in inbox
+    assert "<bdi>[deleted member]</bdi> replied" in inbox and "alice</bdi>" not in inbox and "alice replied" not in inbox
     feed = other_client.get(f"/threads/{board['bobs_thread'].id}/feed.atom").get_data(as_text=True)
     assert "[deleted member] replied in" in feed and "<name>alice</name>" not in feed
     hits = other_client.get("/search?q=Zone").get_data(as_text=True)
@@ -190,13 +198,13 @@ def test_every_other_name_place_shows_deleted_member(app, client, other_client, 
 def test_a_kept_page_shows_the_deleted_member_at_once(app, client, other_client, board):
     url = f"/threads/{board['bobs_thread'].id}"
     first = other_client.get(url)
-    assert first.status_code == 200 and ">alice</a>" in first.get_data(as_text=True)
+    assert first.status_code == 200 and "@alice</span></a>" in first.get_data(as_text=True)  # her display name and handle
     again = other_client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304  # kept
     client.log_in(board["alice"])
     assert delete(client).status_code == 303
     page = other_client.get(url).get_data(as_text=True)
-    assert ">alice</a>" not in page and "[deleted member]" in page
+    assert "@alice" not in page and "Alice Ø." not in page and "[deleted member]" in page
 
 
 def test_a_double_submitted_delete_is_harmless(app, client, board):
@@ -294,7 +302,8 @@ def test_the_account_page_gathers_it_all(app, client, board):
     assert client.get("/account").headers["Location"].startswith("/login?next=")
     client.log_in(board["alice"])
     page = client.get("/account").get_data(as_text=True)
-    for link in ("/account/email", "/account/notices", "/account/password", "/account/sessions", "/account/data", "/account/delete", "/u/alice"):
+    for link in ("/account/email", "/account/notices", "/account/profile", "/account/password", "/account/sessions",
+                 "/account/data", "/account/delete", "/u/alice"):
         assert link in page
     assert ADDRESS in page
     assert '<a href="/account" title="Your account' in client.get("/").get_data(as_text=True)
