@@ -126,6 +126,8 @@ def test_remove_posts_variant_keeps_the_tree(app, client, other_client, board):
                                  .where(PostRevision.post_id == board["reply"].id)) == 0
         assert db.session.scalar(db.select(db.func.count()).select_from(PostRevision)
                                  .where(PostRevision.post_id == board["child"].id)) == 1  # bob's history is his
+        [log] = db.session.scalars(db.select(FilmLog).where(FilmLog.member_id == board["alice"].id))
+        assert (log.rating, log.review_source, log.review_html) == (9, "", "")  # her rating stays, her words go
     page = other_client.get(f"/threads/{board['bobs_thread'].id}").get_data(as_text=True)
     assert "the Zone is a" not in page and '<p class="post__placeholder">[deleted]</p>' in page
     assert page.index(f'id="post-{board["reply"].id}"') < page.index(f'id="post-{board["child"].id}"')
