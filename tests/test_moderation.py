@@ -483,9 +483,8 @@ def test_authorization_matrix(app, client, board, action, role, htmx):
         setup(app, board)
     token = act_as(app, client, board, role)
     url = url.format(thread=board["thread"].id, opening=board["thread"].opening_post.id, target=board["target"].id,
-                     target_name=board["target"].username, target_unsubscribe=board.get("target_unsubscribe"))
-                     target_name=board["target"].username, film="her-2013")
-                     target_name=board["target"].username, log=board.get("log"))
+                     target_name=board["target"].username, target_unsubscribe=board.get("target_unsubscribe"),
+                     film="her-2013", log=board.get("log"))
     headers = {"HX-Request": "true", "X-CSRFToken": token, "HX-Current-URL": "http://localhost/"} if htmx else {}
     response = client.post(url, data=form if htmx else form | {"csrf_token": token}, headers=headers)
     status, effect = expected[role]

@@ -13,7 +13,7 @@ from board.models import Block, EmailNotices, Notification, Post, Role, ThreadSu
 from board.notices import queue_due_digests
 
 from .conftest import dispose, make_test_app, reset_database
-from .factories import fetch, make_thread, make_user
+from .factories import make_thread, make_user
 from .mailbox import deliver_all
 from .test_email_accounts import made_ago, path_of, token_of
 from .test_page_cache import renders_of, visit

@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import (
     BODY_MAX, TITLE_MAX, USERNAME_PATTERN, Film, ImportSource, Post, Role, Thread, User, normalise_film_title, render_body,
 )
-from .common import Comment, Entry, ImportProblem, Skipped, markdown_from_html
+from .common import Entry, ImportProblem, Skipped, markdown_from_html
 
 USERNAME_MAX = 30
 FALLBACK_NAME = "reader"
