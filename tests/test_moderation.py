@@ -467,8 +467,7 @@ MATRIX = {
 }
 # Forms on their own pages: a 303 with htmx too.
 PLAIN_FORMS = {"new thread", "email change", "forgot password", "email notices", "unsubscribe", "delete account",
-               "delete member", "log out elsewhere"}
-PLAIN_FORMS = {"new thread", "email change", "forgot password", "display name", "avatar", "remove avatar"}  # forms on their own pages: a 303 with htmx too
+               "delete member", "log out elsewhere", "display name", "avatar", "remove avatar"}
 TO_THE_LOGIN_PAGE = {"forgot password"}  # visitors may do it, and are sent to log in with the new password
 NO_LOGIN_NEEDED = {"unsubscribe"}  # visitors may do it, and stay on its page
 CASES = [(action, role) for action in MATRIX for role in ROLES]
