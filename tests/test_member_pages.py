@@ -9,17 +9,9 @@ from board.models import Role
 
 from .conftest import dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
-from .test_page_cache import renders_of, visit
+from .test_page_cache import SIGNED_TOKEN, page_of, renders_of, visit
 
 SCORE = re.compile(r'<span class="vote__score">[^<]*</span>')
-# The session's CSRF token, signed afresh (with the time) for each page: the same token, whatever its signature.
-SIGNED_TOKEN = re.compile(r'(name="csrf_token" value="|"X-CSRFToken": ")[^"]+"')
-
-
-def page_of(response) -> str:
-    return SIGNED_TOKEN.sub(r'\1token"', response.get_data(as_text=True))
-
-
 def full_render(app, client, url) -> str:
     """The page rendered for this member from scratch, the way every member's page was before it was shared."""
     app.config["PAGE_CACHE_SECONDS"] = 0

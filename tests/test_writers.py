@@ -103,7 +103,9 @@ def test_replies_from_many_connections_are_all_stored_counted_and_notified_once_
 
 
 class Transactions:
-    """The statements of each transaction, per connection, as the database received them (COMMIT ends one)."""
+    """The statements of each transaction, per connection, as the database received them (COMMIT ends one). A
+    transaction ended by a rollback (a read the request let go, a connection returned to the pool) is left out, so
+    its statements never count as the next transaction's on that connection."""
 
     def __init__(self, engine):
         self.engine, self.open, self.done = engine, {}, []
@@ -111,18 +113,28 @@ class Transactions:
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self.statement)
         event.listen(self.engine, "commit", self.commit)
+        event.listen(self.engine, "rollback", self.rollback)
+        event.listen(self.engine.pool, "reset", self.reset)
         return self
 
     def __exit__(self, *exc):
         event.remove(self.engine, "before_cursor_execute", self.statement)
         event.remove(self.engine, "commit", self.commit)
+        event.remove(self.engine, "rollback", self.rollback)
+        event.remove(self.engine.pool, "reset", self.reset)
 
     def statement(self, connection, _cursor, statement, *_args):
         if not statement.startswith("BEGIN"):
-            self.open.setdefault(id(connection.connection), []).append(" ".join(statement.split()))
+            self.open.setdefault(id(connection.connection.dbapi_connection), []).append(" ".join(statement.split()))
 
     def commit(self, connection):
-        self.done.append(self.open.pop(id(connection.connection), []))
+        self.done.append(self.open.pop(id(connection.connection.dbapi_connection), []))
+
+    def rollback(self, connection):
+        self.open.pop(id(connection.connection.dbapi_connection), None)
+
+    def reset(self, dbapi_connection, *_args):
+        self.open.pop(id(dbapi_connection), None)
 
     def writing(self, marker: str) -> list[str]:
         """The one committed transaction with a statement that starts with `marker`."""
