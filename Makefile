@@ -10,6 +10,7 @@ BOARD_THREADS ?= 8
 CHROMIUM ?= /usr/bin/chromium
 
 POSTGRES_TEST_URL ?= postgresql://postgres@127.0.0.1:5432/test
+POSTGRES_TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 # The production server: `make run` serves with exactly this command, and `make bench` measures exactly it.
 # board/serve.py runs granian through its Python API: it binds the port first (a taken port is refused in one
 # line, never shared) and stops within seconds on Ctrl-C or SIGTERM at any moment.
@@ -29,7 +30,8 @@ test: install-test browser proxies ## the whole suite (browser tests included) a
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install-test ## the suite (without the browser tests) against PostgreSQL at POSTGRES_TEST_URL
-	BOARD_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) $(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
+	BOARD_TEST_DATABASE_URL=$(POSTGRES_TEST_URL) BOARD_TEST_REDIS_URL=$(POSTGRES_TEST_REDIS_URL) \
+		$(BIN)/python -m pytest --ignore=tests/browser $(PYTEST_ARGS)
 
 bench: install-bench wrk ## build a throwaway board, serve it as `make run` does, load it with wrk (BENCH_QUICK=1: < 3 min)
 	BENCH_SERVE="$(SERVE)" BOARD_WORKERS=$(BOARD_WORKERS) BOARD_THREADS=$(BOARD_THREADS) $(BIN)/python -m benchmarks.run

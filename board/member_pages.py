@@ -219,9 +219,11 @@ def fill(page: Copy, viewer, choices: ViewerState) -> tuple[bytes, str]:
     for group in (("other", me), *((("subscription", ""),) if subscription else ())):
         for start, end in page.inline.get(group, ()):
             out[start:end] = [b""] * (end - start)
-    chosen["csrf"] = session.get("csrf_token", "")  # the session's token: signed afresh each second, still theirs
-    mine = (me, subscription, sorted(choices.items()), sorted(choices.bookmarked), sorted(choices.blocked),
-            sorted(chosen.items()))
+    # The tag holds the session's token, not its signature, which is made afresh each second (in the slots too).
+    signed, token = chosen.pop("csrf"), session.get("csrf_token", "").encode()
+    filled = sorted((name, value.replace(signed, token)) for name, value in chosen.items())
+    mine = (me, subscription, sorted(choices.items()), sorted(choices.bookmarked), sorted(choices.blocked), token,
+            filled)
     return b"".join(out), hashlib.blake2b(repr(mine).encode(), digest_size=12).hexdigest()
 
 

@@ -16,7 +16,11 @@ from board.models import Post, Thread
 from .conftest import TEST_DATABASE_URL, dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
 
-POSTGRES_URL = os.environ.get("BOARD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+# The PostgreSQL pass's own database when the suite runs on one (.ci/run runs both passes side by side).
+SUITE_ON_POSTGRES = (TEST_DATABASE_URL or "").startswith("postgresql")
+POSTGRES_URL = os.environ.get("BOARD_TEST_POSTGRES_URL") or (
+    TEST_DATABASE_URL if SUITE_ON_POSTGRES else "postgresql://postgres@127.0.0.1:5432/test"
+).replace("postgresql://", "postgresql+psycopg://")
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="checks SQLite tuning; the suite runs on another database")
 
 
