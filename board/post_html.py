@@ -17,7 +17,6 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, request
-from markupsafe import Markup
 
 from .member_pages import alternatives_of, marking, readers_of
 from .models import Post, utcnow
@@ -74,17 +73,18 @@ def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying
     )
 
 
-def reply_walk(reading, viewer, votes, links, reply) -> Markup:
-    """The replies of the page in order (rows of Post.page_columns), each after the lists closed before it:
+def reply_walk(reading, viewer, votes, links, reply) -> str:
+    """The replies of the page in order (rows of Post.page_columns), each after the lists closed before it, as HTML
+    in a plain str (templates/threads/_replies.html writes it unescaped: a Markup of it would be a copy):
     reply(post, viewer, votes, links, reading) — the macro — for each, from the cache where this state was
     rendered before; only a state not seen before makes its row a Post. In the copy shared by members
     (board/member_pages.py), each reply twice: as its author sees it, and as everyone else does."""
     cache, thread = current_app.extensions.get("post_html"), reading.root.thread
     if cache is None or viewer.can_moderate():
-        return Markup("".join(
+        return "".join(
             closing(closes) + BEFORE_REPLY + str(reply(Post.from_row(row, thread), viewer, votes, links, reading))
             for row, closes in reading.tree.items
-        ))
+        )
     member, shared = viewer.is_authenticated, marking(votes)
     reader = (member, member and viewer.is_banned(), shared, request.script_root)
     described, now = (thread.locked, thread.author_id), utcnow()
@@ -117,7 +117,7 @@ def reply_walk(reading, viewer, votes, links, reply) -> Markup:
     html = "".join(parts)
     if member:
         html = html.replace(CSRF_MARKER, links.csrf_token)
-    return Markup(html)
+    return html
 
 
 def closing(closes: int) -> str:

@@ -166,8 +166,8 @@ def read_page(thread, sort: str = DEFAULT_REPLY_SORT, page: int = 1) -> Reading 
     in the database, in the sort's order) and their replies down to the cut, each reply at the cut with how many
     replies under it are left to its focused view, and the thread's newest post id. None: no such page."""
     root, size = thread.opening_post, per_page()
-    rows = plain_rows(db.session.execute(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
-                                                                "skip": (page - 1) * size, "size": size}))
+    rows = plain_rows(page_statement(sort), {"thread_id": thread.id, "opening_id": root.id,
+                                             "skip": (page - 1) * size, "size": size})
     if not rows and page != 1:
         return None
     top_count = rows[0].top_count if rows else 0

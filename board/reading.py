@@ -24,7 +24,7 @@ def focus(thread_id: int, post_id: int):
     where_focused = (focused.id == post_id, focused.thread_id == thread.id)
     branch = Post.path.startswith(select(focused.path).where(*where_focused).scalar_subquery())
     its_parent = Post.id == select(focused.parent_id).where(*where_focused).scalar_subquery()
-    rows = plain_rows(db.session.execute(Post.tree_rows(thread.id).where(or_(branch, its_parent))))
+    rows = plain_rows(Post.tree_rows(thread.id).where(or_(branch, its_parent)))
     parent = rows.pop(0) if rows and rows[0].id != post_id else None  # a parent's path sorts before its reply's
     if not rows:
         abort(404)

@@ -63,8 +63,12 @@ def render_reading(template: str, thread: Thread, reading, **context):
         return render_template(template, thread=thread, opening=reading.root, reading=reading, viewer=AnyMember(),
                                votes=MarkedChoices(), reply_form=ReplyForm(), pin_form=None, **context)
     g.pop("member_page", None)
-    # Votes, saved posts, blocks, follow and "I've seen it" (board/spoilers.py): one SELECT.
-    votes = ViewerState.load(current_user, shown, thread.id, film_id=thread.film_id)
+    # Votes, saved posts, blocks, follow and "I've seen it" (board/spoilers.py): one SELECT, the one a member's page
+    # filled from the shared copy runs (built once, the page's id range bound): a list of the page's hundreds of ids
+    # cost more to build and compile each time than the rest of the member's render. Choices on a post in that range
+    # but not on the page are never asked for.
+    votes = (ViewerState.of_posts_between(current_user, thread.id, min(shown), max(shown), thread.film_id)
+             if current_user.is_authenticated else ViewerState())
     page = render_template(
         template,
         thread=thread,
