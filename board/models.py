@@ -1063,7 +1063,7 @@ def plain_rows(statement, values: dict | None = None) -> list:
     rows that are plain columns anyway. Nothing is flushed first: pages read, they write nothing."""
     result = db.session.connection().execute(statement, values or {})
     make = row_type(tuple(result.keys()))._make
-    return [make(row) for row in result]
+    return [make(row) for row in result.all()]  # all(): the driver's fetchall, not a fetchone per row
 
 
 @cache
