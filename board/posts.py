@@ -1,4 +1,6 @@
 """Joining a conversation: reply to a post, vote on it."""
+from functools import partial
+
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
@@ -47,7 +49,7 @@ def reply(post_id: int):
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
-        post_url(new_reply),
+        partial(post_url, new_reply),
         post=new_reply,
         votes={},
         replied_to=post,
@@ -69,7 +71,7 @@ def vote(post_id: int):
             abort(403, "You can't vote on your own post or on a hidden one.")
     current = post.vote(current_user, value)
     db.session.commit()
-    return fragment_or_redirect("posts/_vote.html", post_url(post), post=post, votes={post.id: current})
+    return fragment_or_redirect("posts/_vote.html", partial(post_url, post), post=post, votes={post.id: current})
 
 
 def get_post_or_404(post_id: int) -> Post:
@@ -121,7 +123,7 @@ def edit(post_id: int):
     db.session.commit()
     return fragment_or_redirect(
         "posts/_edited.html",
-        post_url(post),
+        partial(post_url, post),
         "Post updated." if revision else "Nothing changed.",
         post=post,
         votes=ViewerState.load(current_user, [post.id]),
@@ -138,7 +140,7 @@ def delete(post_id: int):
     post.delete()
     db.session.commit()
     votes = ViewerState.load(current_user, [post.id])
-    return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
+    return fragment_or_redirect("posts/_post.html", partial(post_url, post), "Post deleted.", post=post, votes=votes)
 
 
 @bp.get("/posts/<int:post_id>/history")
