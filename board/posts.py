@@ -11,7 +11,7 @@ from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .markup import quote_markdown
 from .models import Post, PostRevision, Thread, ViewerState, render_body
-from .notifications import notify_for
+from .notifications import notifier
 from .previews import preview_response, wants_preview
 from .ranking import reply_url
 from .templating import absolute_url
@@ -45,7 +45,8 @@ def reply(post_id: int):
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
         body = render_body(form.body.data)
-    new_reply = post.add_reply(current_user, body, notify=lambda reply: notify_for(reply, replied_to=post))
+        notify = notifier(body.html, replied_to=post)
+    new_reply = post.add_reply(current_user, body, notify=notify)
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
