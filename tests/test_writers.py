@@ -12,6 +12,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select
 
+from board import limit_storage
 from board.extensions import db
 from board.limits import DEFAULT_LIMITS
 from board.models import Notification, Post, RateLimitHit, Thread, Vote
@@ -219,6 +220,28 @@ def test_a_vote_and_a_reply_each_take_the_boards_write_lock_once_their_limits_co
         assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
 
 
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the counts' own SQLite file")
+def test_a_limited_vote_reads_its_window_once_for_the_count_and_the_headers(app):
+    """The count and Flask-Limiter's X-RateLimit headers share one look at the window: one transaction on the counts'
+    database (sweep, count, insert), no second connection for the headers."""
+    post = make_thread(app, make_user(app, "host")).opening_post
+    client = app.test_client()
+    client.log_in(make_user(app, "voter"))
+    token = client.csrf_token()
+    client.post(f"/posts/{post.id}/vote", data={"direction": "up", "csrf_token": token})  # the counts' engine exists
+    counts = app.extensions[limit_storage.ENGINE]
+    sent = []
+    listener = lambda _connection, _cursor, statement, *_args: sent.append(statement.split()[0])  # noqa: E731
+    event.listen(counts, "before_cursor_execute", listener)
+    try:
+        response = client.post(f"/posts/{post.id}/vote", data={"direction": "down", "csrf_token": token})
+    finally:
+        event.remove(counts, "before_cursor_execute", listener)
+    assert response.status_code == 303
+    assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"]) == ("60", "58")
+    assert sent == ["BEGIN", "DELETE", "SELECT", "INSERT"]
 
 # Statements per write, whole request (the limiter off: its counts are tests/test_limits.py's), plain form and htmx.
 # A vote: the session's member, the post, the vote read and written, the counters, and for a plain form reply_url's
