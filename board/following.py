@@ -3,6 +3,8 @@
 Each is a plain form (POST → 303 back to where it was made) and, with htmx, swaps its own small form in place. What
 they change is shown only in the member's own pages (board/page_cache.py keeps those per member).
 """
+from functools import partial
+
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -68,7 +70,7 @@ def bookmark(post_id: int):
     Bookmark.set(current_user, post, saved)
     db.session.commit()
     return fragment_or_redirect(
-        "posts/_bookmark.html", post_url(post), "Saved." if saved else "Removed from Saved.",
+        "posts/_bookmark.html", partial(post_url, post), "Saved." if saved else "Removed from Saved.",
         post=post, votes=ViewerState(bookmarked=frozenset({post.id} if saved else ())), just_changed=True,
     )
 

@@ -1,4 +1,6 @@
 """The one place that knows how HTMX requests differ from plain form posts."""
+from collections.abc import Callable
+
 from flask import flash, make_response, redirect, render_template, request
 
 
@@ -7,13 +9,16 @@ def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
-def fragment_or_redirect(template: str, location: str, message: str | None = None, **context):
-    """Success: the item's fragment for HTMX, or a 303 back to it (with a flash) for a plain form."""
+def fragment_or_redirect(template: str, location: str | Callable[[], str], message: str | None = None, **context):
+    """Success: the item's fragment for HTMX, or a 303 back to it (with a flash) for a plain form.
+
+    `location` may be a function giving the URL, called only for the redirect: where a post is read costs a SELECT
+    (board/ranking.py reply_url), which a fragment does not need."""
     if is_htmx():
         return render_template(template, **context)
     if message:
         flash(message)
-    return redirect(location, 303)
+    return redirect(location() if callable(location) else location, 303)
 
 
 def form_again(template: str, fragment: str, **context):

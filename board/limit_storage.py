@@ -13,10 +13,11 @@ board's (`board.db-limits`, same table): counting takes that file's write lock, 
 queues once for the board's write lock (for its own write), not twice. (Those counts are not worth a backup.)
 """
 import time
+from functools import cache
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from limits.storage import MovingWindowSupport, Storage
-from sqlalchemy import create_engine, delete, func, insert, select
+from sqlalchemy import Double, String, bindparam, create_engine, delete, func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -51,6 +52,32 @@ def engine_for_counts(board: Engine) -> Engine:
     return engine
 
 
+@cache
+def window_statement():
+    """A key's attempts in its window now, and when the first of them leaves it: built once."""
+    key, now = bindparam("key", type_=String), bindparam("now", type_=Double)
+    return select(func.count(), func.min(hits.c.expires_at)).where(hits.c.key == key, hits.c.expires_at > now)
+
+
+WINDOWS = "board_limit_windows"  # flask.g key: the windows this request counted, by (key, expiry)
+
+
+def remember_window(key: str, expiry: int, window: tuple[float, int]) -> None:
+    """Keep the window a count saw for this request: Flask-Limiter asks it again for its headers, which would cost
+    another connection and SELECT (and the count is what the request was limited by: no less exact)."""
+    if has_request_context():
+        g.setdefault(WINDOWS, {})[key, expiry] = window
+
+
+def remembered_window(key: str, expiry: int) -> tuple[float, int] | None:
+    return g.get(WINDOWS, {}).get((key, expiry)) if has_request_context() else None
+
+
+def forget_windows() -> None:
+    if has_request_context():
+        g.pop(WINDOWS, None)
+
+
 class BoardDatabaseStorage(Storage, MovingWindowSupport):
     """The limits library's storage interface over the rate_limit_hits table of the current app's database."""
 
@@ -75,26 +102,33 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
             # Gone from every window; SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting.
             expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
             connection.execute(delete(hits).where(hits.c.id.in_(expired)))
-            counted = connection.scalar(select(func.count()).where(hits.c.key == key, hits.c.expires_at > now))
-            if counted + amount > limit:
-                return False
-            connection.execute(insert(hits), [{"key": key, "expires_at": now + expiry}] * amount)
-        return True
+            counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
+            acquired = counted + amount <= limit
+            if acquired:
+                connection.execute(insert(hits), [{"key": key, "expires_at": now + expiry}] * amount)
+                counted, oldest = counted + amount, oldest if counted else now + expiry
+        remember_window(key, expiry, (oldest - expiry, counted) if counted else (now, 0))
+        return acquired
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
-        """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers."""
+        """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers.
+
+        Right after this request counted the key (the X-RateLimit headers, Retry-After), the window it saw then."""
+        known = remembered_window(key, expiry)
+        if known is not None:
+            return known
         now = time.time()
         with counts_engine().connect().execution_options(**{READS_ONLY: True}) as connection:
-            counted, oldest = connection.execute(
-                select(func.count(), func.min(hits.c.expires_at)).where(hits.c.key == key, hits.c.expires_at > now)
-            ).one()
+            counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
         return (oldest - expiry, counted) if counted else (now, 0)
 
     def clear(self, key: str) -> None:
+        forget_windows()
         with counts_engine().begin() as connection:
             connection.execute(delete(hits).where(hits.c.key == key))
 
     def reset(self) -> int | None:
+        forget_windows()
         with counts_engine().begin() as connection:
             return connection.execute(delete(hits)).rowcount
 

@@ -1,5 +1,6 @@
 """Moderators keeping the place civil: pin, lock, hide, mark spoilers, ban — each recorded in the public log."""
 from datetime import datetime, time
+from functools import partial
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
@@ -123,7 +124,7 @@ def unmark_spoiler(post_id: int):
 
 def _post_changed(post: Post, message: str):
     votes = Vote.values_by_post(current_user, [post.id])
-    return fragment_or_redirect("posts/_post.html", post_url(post), message, post=post, votes=votes)
+    return fragment_or_redirect("posts/_post.html", partial(post_url, post), message, post=post, votes=votes)
 
 
 # Members: ban for N days or permanently, unban --------------------------------------------------------------------------

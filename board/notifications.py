@@ -10,11 +10,12 @@ block, a ||spoiler|| or a spoiler block notifies nobody (a spoiler's text must n
 and a reader should not learn of a post through words its author hid). Edits never notify.
 """
 import re
+from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import case, func, select, update
+from sqlalchemy import String, case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from .extensions import db
@@ -68,50 +69,73 @@ def mentioned_names(html: str) -> list[str]:
     return names[:MAX_MENTIONS]
 
 
-def notify_for(post: Post, replied_to: Post | None = None) -> list[Notification]:
+MENTIONED, BLOCKED = "mention", "block"  # reasons in recipients_statement, beside ThreadSubscription's levels
+
+
+def notifier(body_html: str, replied_to: Post | None = None) -> Callable[[Post], list[Notification]]:
+    """notify_for, with the post's mentions read from its HTML now: a reply's view calls it before the write lock,
+    so the lock is held for notify_for's one SELECT and its INSERTs, not for parsing HTML."""
+    names = mentioned_names(body_html)
+    return lambda post: notify_for(post, replied_to, names)
+
+
+def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | None = None) -> list[Notification]:
     """Notify the author of the post replied to, every member mentioned and every follower of the thread: once each,
     never the author, nobody who muted the thread or blocked the author.
 
-    `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
-    but it is still this post's author who was answered); it defaults to the reply's parent.
+    `post` is one just written (nothing notifies of it yet: a resubmitted reply is answered with the first, unnotified
+    again). `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
+    but it is still this post's author who was answered); it defaults to the reply's parent. `names`: the post's
+    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement).
     """
+    answered = None if post.is_opening else replied_to or db.session.get(Post, post.parent_id)
+    names = mentioned_names(post.body_html) if names is None else names
+    reasons: dict[str, list[int]] = {MENTIONED: [], ThreadSubscription.FOLLOW: [], ThreadSubscription.MUTE: [],
+                                     BLOCKED: []}
+    statement = recipients_statement(post, names, answered.author_id if answered else None)
+    for member_id, reason in db.session.execute(statement):
+        reasons[reason].append(member_id)
     wanted: dict[int, tuple[str, str]] = {}  # recipient -> (kind, topic); the first reason wins
-    if not post.is_opening:
-        answered = replied_to or db.session.get(Post, post.parent_id)
+    if answered is not None:
         wanted[answered.author_id] = (Notification.REPLY, f"post:{answered.id}")
-    names = mentioned_names(post.body_html)
-    if names:
-        for member_id in db.session.scalars(select(User.id).where(func.lower(User.username).in_(names))):
-            wanted.setdefault(member_id, (Notification.MENTION, f"mention:{post.id}"))
-    choices = db.session.execute(
-        select(ThreadSubscription.member_id, ThreadSubscription.level).where(ThreadSubscription.thread_id == post.thread_id)
-    ).all()
+    for member_id in reasons[MENTIONED]:
+        wanted.setdefault(member_id, (Notification.MENTION, f"mention:{post.id}"))
     if not post.is_opening:
-        for member_id, level in choices:
-            if level == ThreadSubscription.FOLLOW:
-                wanted.setdefault(member_id, (Notification.REPLY, f"thread:{post.thread_id}"))
+        for member_id in reasons[ThreadSubscription.FOLLOW]:
+            wanted.setdefault(member_id, (Notification.REPLY, f"thread:{post.thread_id}"))
     wanted.pop(post.author_id, None)
-    for member_id, level in choices:
-        if level == ThreadSubscription.MUTE:
-            wanted.pop(member_id, None)
-    if wanted:
-        blockers = db.session.scalars(
-            select(Block.blocker_id).where(Block.blocked_id == post.author_id, Block.blocker_id.in_(list(wanted)))
-        )
-        for member_id in blockers:
-            wanted.pop(member_id, None)
+    for member_id in reasons[ThreadSubscription.MUTE] + reasons[BLOCKED]:
+        wanted.pop(member_id, None)
     if not wanted:
         return []
-    # A resubmitted reply comes back as the same post: whoever was notified about it already stays notified once.
-    already = set(db.session.scalars(select(Notification.recipient_id).where(Notification.post_id == post.id)))
-    notifications = [
-        Notification(recipient_id=recipient, actor_id=post.author_id, post_id=post.id, kind=kind, topic=topic)
-        for recipient, (kind, topic) in wanted.items()
-        if recipient not in already
-    ]
-    db.session.add_all(notifications)
+    rows = [dict(recipient_id=recipient, actor_id=post.author_id, post_id=post.id, kind=kind, topic=topic)
+            for recipient, (kind, topic) in wanted.items()]
+    # One INSERT for them all: the ORM would send one per row on SQLite (it reads each new id back, unused here).
+    db.session.execute(insert(Notification), rows)
+    notifications = [Notification(**row) for row in rows]  # what queue_immediate reads; not added to the session
     queue_immediate(post, notifications)
     return notifications
+
+
+def recipients_statement(post: Post, names: list[str], answered_author_id: int | None):
+    """Who might be told of a post, with why, in one SELECT (it runs under the write lock): the members it mentions
+    (MENTIONED), the thread's followers and muters (their level), and who among the members it could notify blocked
+    its author (BLOCKED)."""
+    choices = select(ThreadSubscription.member_id, ThreadSubscription.level.label("reason")).where(
+        ThreadSubscription.thread_id == post.thread_id)
+    followers = select(ThreadSubscription.member_id).where(
+        ThreadSubscription.thread_id == post.thread_id, ThreadSubscription.level == ThreadSubscription.FOLLOW)
+    could_notify = [Block.blocker_id.in_(followers)]
+    parts = [choices]
+    if names:
+        mentioned = func.lower(User.username).in_(names)
+        parts.append(select(User.id, literal(MENTIONED, String)).where(mentioned))
+        could_notify.append(Block.blocker_id.in_(select(User.id).where(mentioned)))
+    if answered_author_id is not None:
+        could_notify.append(Block.blocker_id == answered_author_id)
+    parts.append(select(Block.blocker_id, literal(BLOCKED, String)).where(Block.blocked_id == post.author_id,
+                                                                           or_(*could_notify)))
+    return union_all(*parts)
 
 
 def inbox_query(member_id: int, topic: str | None = None):

@@ -1,4 +1,6 @@
 """Joining a conversation: reply to a post, vote on it."""
+from functools import partial
+
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
@@ -9,7 +11,7 @@ from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .markup import quote_markdown
 from .models import Post, PostRevision, Thread, ViewerState, render_body
-from .notifications import notify_for
+from .notifications import notifier
 from .previews import preview_response, wants_preview
 from .ranking import reply_url
 from .templating import absolute_url
@@ -43,11 +45,12 @@ def reply(post_id: int):
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
         body = render_body(form.body.data)
-    new_reply = post.add_reply(current_user, body, notify=lambda reply: notify_for(reply, replied_to=post))
+        notify = notifier(body.html, replied_to=post)
+    new_reply = post.add_reply(current_user, body, notify=notify)
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
-        post_url(new_reply),
+        partial(post_url, new_reply),
         post=new_reply,
         votes={},
         replied_to=post,
@@ -69,7 +72,7 @@ def vote(post_id: int):
             abort(403, "You can't vote on your own post or on a hidden one.")
     current = post.vote(current_user, value)
     db.session.commit()
-    return fragment_or_redirect("posts/_vote.html", post_url(post), post=post, votes={post.id: current})
+    return fragment_or_redirect("posts/_vote.html", partial(post_url, post), post=post, votes={post.id: current})
 
 
 def get_post_or_404(post_id: int) -> Post:
@@ -121,7 +124,7 @@ def edit(post_id: int):
     db.session.commit()
     return fragment_or_redirect(
         "posts/_edited.html",
-        post_url(post),
+        partial(post_url, post),
         "Post updated." if revision else "Nothing changed.",
         post=post,
         votes=ViewerState.load(current_user, [post.id]),
@@ -138,7 +141,7 @@ def delete(post_id: int):
     post.delete()
     db.session.commit()
     votes = ViewerState.load(current_user, [post.id])
-    return fragment_or_redirect("posts/_post.html", post_url(post), "Post deleted.", post=post, votes=votes)
+    return fragment_or_redirect("posts/_post.html", partial(post_url, post), "Post deleted.", post=post, votes=votes)
 
 
 @bp.get("/posts/<int:post_id>/history")

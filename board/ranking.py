@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from flask import current_app, url_for
-from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select
+from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select, tuple_
 from sqlalchemy.orm import aliased
 
 from .extensions import db
@@ -257,12 +257,32 @@ def reply_url(post: Post, **values) -> str:
     if post.depth > CONTINUE_DEPTH:
         focus_id = ancestor_id(post, CONTINUE_DEPTH)
         return url_for("reading.focus", thread_id=post.thread_id, post_id=focus_id, _anchor=anchor, **values)
-    rows = db.session.execute(
-        select(Post.id, Post.upvotes, Post.downvotes).where(Post.thread_id == post.thread_id, Post.depth == 1)
-    ).all()
-    top_ids = [row.id for row in sorted(rows, key=SORT_KEYS[DEFAULT_REPLY_SORT])]
-    position = top_ids.index(ancestor_id(post, 1)) if ancestor_id(post, 1) in top_ids else 0
-    page = position // per_page() + 1
+    before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(post, 0),
+                                                           "top_id": ancestor_id(post, 1)})
+    page = before // per_page() + 1
     if page > 1:
         values["page"] = page
     return url_for("threads.show", thread_id=post.thread_id, _anchor=anchor, **values)
+
+
+@cache
+def ranked_before_statement():
+    """How many top-level replies come before one (`top_id`) in the default order: a COUNT in the database, instead
+    of reading every top-level reply into Python to sort them (a reply's redirect asks it on every write).
+
+    The same ORDER BY as a thread page's (sibling_order), as a row comparison against the reply's own row, so the
+    position agrees with the page read_page shows. A reply that is not there counts none before it: page 1.
+    """
+    sibling, top = aliased(Post), aliased(Post)
+    opening_id, top_id = bindparam("opening_id", type_=Integer), bindparam("top_id", type_=Integer)
+    return (
+        select(func.count())
+        .select_from(sibling)
+        .join(top, top.id == top_id)
+        .where(sibling.parent_id == opening_id, tuple_(*best_key(sibling)) < tuple_(*best_key(top)))
+    )
+
+
+def best_key(post) -> list:
+    """SORT_KEYS["best"] as SQL expressions, each ascending (sibling_order's ORDER BY "best" sorts the same way)."""
+    return [-wilson_lower_bound_sql(post.upvotes, post.downvotes), post.downvotes - post.upvotes, post.id]

@@ -1,4 +1,6 @@
 """Members report posts; moderators work through the queue of reported posts and resolve each in place."""
+from functools import partial
+
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import exists, func, select
@@ -47,7 +49,7 @@ def report(post_id: int):
 
 
 def _reported(post: Post, message: str):
-    return fragment_or_redirect("reports/_reported.html", post_url(post), message, notice=message)
+    return fragment_or_redirect("reports/_reported.html", partial(post_url, post), message, notice=message)
 
 
 # Moderators: the queue, one entry per reported post ------------------------------------------------------------------------

@@ -207,6 +207,20 @@ def test_a_blocked_members_posts_fold_away_and_cannot_notify(app, client, board,
     assert "blocked-post" not in client.get(f"/threads/{board['thread'].id}").get_data(as_text=True)
 
 
+def test_a_block_silences_the_author_for_each_way_a_post_could_notify(app, board):
+    """Blocking the replier stops a mention, a followed thread's reply and a reply to your post alike, for the
+    blocker only: the members who did not block them are told of the same post."""
+    mentioned, follower = make_user(app, "mentioned"), make_user(app, "follower")
+    with app.app_context():
+        for member in (mentioned, follower, board["reader"]):
+            db.session.add(ThreadSubscription(member_id=member.id, thread_id=board["thread"].id, level="follow"))
+        db.session.add_all(Block(blocker_id=member.id, blocked_id=board["replier"].id)
+                           for member in (board["author"], mentioned, follower))
+        db.session.commit()
+    make_reply_through(app, board, "Hello @author, @mentioned and @reader")
+    assert [topics_of(app, member) for member in (board["author"], mentioned, follower)] == [[], [], []]
+    assert [kind for kind, _ in topics_of(app, board["reader"])] == ["mention"]
+
 def test_blocking_yourself_is_a_400_and_an_unknown_member_a_404(app, client, board):
     client.log_in(board["author"])
     assert client.submit("/members/author/block", {"block": "1"}).status_code == 400

@@ -342,6 +342,24 @@ def test_after_a_reply_or_a_vote_the_redirect_finds_the_page(client, long_thread
     assert nested_vote.headers["Location"] == f"{url}?page=3#post-{long_thread.tops[4].id}"
 
 
+def test_every_permalink_lands_on_the_page_that_shows_it_among_tied_votes(app, client):
+    """reply_url counts the replies ranked before a reply in the database: the page it names is the page read_page
+    shows the reply on, also where Wilson bounds tie (no votes, or the same votes) and net votes or age decide."""
+    app.config["TOP_REPLIES_PER_PAGE"] = 4
+    rng = random.Random(11)
+    author, replier = make_user(app, "author"), make_user(app, "replier")
+    thread = make_thread(app, author, "Ties")
+    tops = [make_reply(app, thread.opening_post, replier, f"Top {n}") for n in range(18)]
+    for post in tops:
+        set_votes(app, post, *rng.choice([(0, 0), (0, 0), (0, 1), (0, 2), (1, 0), (2, 1), (1, 0), (4, 2), (2, 1)]))
+    url = f"/threads/{thread.id}"
+    pages = {number: post_ids(client.get(f"{url}?page={number}").get_data(as_text=True)) for number in range(1, 6)}
+    for post in tops:
+        location = client.get(f"/posts/{post.id}").headers["Location"]
+        page = int(re.search(r"page=(\d+)", location).group(1)) if "page=" in location else 1
+        assert post.id in pages[page], (post.id, location)
+
+
 # New replies since the page loaded ------------------------------------------------------------------------------------
 
 def new_replies_url(thread, since: int, seen: int = 0) -> str:

@@ -12,6 +12,7 @@ import threading
 import pytest
 from sqlalchemy import event, func, select
 
+from board import limit_storage
 from board.extensions import db
 from board.limits import DEFAULT_LIMITS
 from board.models import Notification, Post, RateLimitHit, Thread, Vote
@@ -108,7 +109,7 @@ class Transactions:
     its statements never count as the next transaction's on that connection."""
 
     def __init__(self, engine):
-        self.engine, self.open, self.done = engine, {}, []
+        self.engine, self.open, self.done, self.statements = engine, {}, [], []  # statements: all, as sent
 
     def __enter__(self):
         event.listen(self.engine, "before_cursor_execute", self.statement)
@@ -125,6 +126,7 @@ class Transactions:
 
     def statement(self, connection, _cursor, statement, *_args):
         if not statement.startswith("BEGIN"):
+            self.statements.append(" ".join(statement.split()))
             self.open.setdefault(id(connection.connection.dbapi_connection), []).append(" ".join(statement.split()))
 
     def commit(self, connection):
@@ -216,3 +218,67 @@ def test_a_vote_and_a_reply_each_take_the_boards_write_lock_once_their_limits_co
     assert sum(f"member:{member.id}" in key for key in keys) == 3  # vote: 60 a minute; new reply: 6 a minute, 30 an hour
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(RateLimitHit)) == 0
+
+
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the counts' own SQLite file")
+def test_a_limited_vote_reads_its_window_once_for_the_count_and_the_headers(app):
+    """The count and Flask-Limiter's X-RateLimit headers share one look at the window: one transaction on the counts'
+    database (sweep, count, insert), no second connection for the headers."""
+    post = make_thread(app, make_user(app, "host")).opening_post
+    client = app.test_client()
+    client.log_in(make_user(app, "voter"))
+    token = client.csrf_token()
+    client.post(f"/posts/{post.id}/vote", data={"direction": "up", "csrf_token": token})  # the counts' engine exists
+    counts = app.extensions[limit_storage.ENGINE]
+    sent = []
+    listener = lambda _connection, _cursor, statement, *_args: sent.append(statement.split()[0])  # noqa: E731
+    event.listen(counts, "before_cursor_execute", listener)
+    try:
+        response = client.post(f"/posts/{post.id}/vote", data={"direction": "down", "csrf_token": token})
+    finally:
+        event.remove(counts, "before_cursor_execute", listener)
+    assert response.status_code == 303
+    assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"]) == ("60", "58")
+    assert sent == ["BEGIN", "DELETE", "SELECT", "INSERT"]
+
+# Statements per write, whole request (the limiter's counts left out: they are tests/test_limits.py's), plain form and
+# htmx.
+# A vote: the session's member, the post, the vote read and written, the counters, and for a plain form reply_url's
+# COUNT (an htmx vote answers with its fragment: no URL to find). A reply: the member, the post, its mentions linked,
+# then under the lock the double-submit check, the insert and its path, one SELECT of whom to notify, the
+# notification, who among them wants mail, the thread's counters (REPLY_UNDER_LOCK); then the same COUNT for a plain
+# form, or for htmx the author's shown name in the fragment.
+WRITE_BUDGET = {("vote", False): 6, ("vote", True): 5, ("reply", False): 11, ("reply", True): 11}
+REPLY_UNDER_LOCK = 7
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize("write", ["vote", "reply"])
+def test_a_vote_and_a_reply_run_a_fixed_few_statements(app_factory, write, htmx):
+    app = app_factory(RATE_LIMITS=NO_LIMITS)  # not RATELIMIT_ENABLED: the one Limiter would keep it for later apps
+    host, replier = make_user(app, "host"), make_user(app, "replier")
+    thread = make_thread(app, host, "Opening night")  # the host follows it
+    post = make_reply(app, thread.opening_post, replier, "The first reply.")
+    client = app.test_client()
+    client.log_in(make_user(app, "writer"))
+    token = client.csrf_token()
+    path, data = (f"/posts/{post.id}/vote", {"direction": "up"}) if write == "vote" else (
+        f"/posts/{post.id}/reply", {"body": "Agreed, @host and @replier."})
+    headers = {"HX-Request": "true"} if htmx else {}
+    with app.app_context():
+        engine = db.engine
+    with Transactions(engine) as transactions:
+        response = client.post(path, data={**data, "csrf_token": token}, headers=headers)
+    assert response.status_code == (200 if htmx else 303)
+    statements = [each for each in transactions.statements if not (is_lock(each) or counts_a_limit(each))]
+    assert len(statements) == WRITE_BUDGET[write, htmx], statements
+    if write == "reply":
+        writes = [each for each in transactions.writing("INSERT INTO posts") if not is_lock(each)]
+        assert len(writes) == REPLY_UNDER_LOCK, writes
+
+
+def counts_a_limit(statement: str) -> bool:
+    """A rate-limit count (PostgreSQL keeps them in the board's database, on a connection of their own)."""
+    return "rate_limit_hits" in statement or "synchronous_commit" in statement
