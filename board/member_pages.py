@@ -19,7 +19,8 @@ import hashlib
 import hmac
 import re
 
-from flask import current_app, render_template, session
+from flask import current_app, g, session
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -145,10 +146,12 @@ def slot(name: str) -> Markup:
 
 
 # What each marker holds in the copy as kept: what a member who chose nothing there gets (the arrows not pressed, the
-# post not saved, its author not blocked); the CSRF token and the slots are always filled in.
+# post not saved, its author not blocked), and nothing in a slot; the CSRF token is always filled in.
 DEFAULTS = {"up": b"false", "down": b"false", "saved": b"false", "save-value": b"1", "save-label": b"Save",
             "blocked-open": b"", "blocked-close": b"", "you": b"", "csrf": b"", "slot": b""}
-SLOTS = ("account_nav", "spoilers_note")  # templates/_<name>.html, rendered for each member where the copy has a slot
+# templates/_<name>.html, rendered for each member where the copy has a slot: unless the member has nothing in it (the
+# note on open spoilers, for a member who has not logged the film), where the slot keeps its default, empty.
+SLOTS = {"account_nav": lambda: True, "spoilers_note": lambda: bool(g.get("spoilers_film"))}
 CHOSEN = {"up": b"true", "down": b"true", "saved": b"true", "save-value": b"0", "save-label": b"Saved",
           "blocked-open": BLOCKED_OPEN.encode(), "blocked-close": BLOCKED_CLOSE.encode(), "you": YOU_BADGE.encode()}
 
@@ -209,12 +212,13 @@ def fill(page: Copy, viewer, choices: ViewerState) -> tuple[bytes, str]:
     copy's own parts are in its tag; what is the member's is hashed here."""
     me, subscription = viewer.id, choices.subscription or ""
     chosen = {"csrf": generate_csrf().encode()}
+    marked = chosen_markers(choices)
     out = page.segments.copy()
-    apply(page, out, me, choices, chosen)
+    apply(page, out, me, marked, chosen)
     for group in (("own", me), ("subscription", subscription)):
         for position, alternative in page.extra.get(group, ()):
             segments = alternative.segments.copy()
-            apply(alternative, segments, me, choices, chosen)
+            apply(alternative, segments, me, marked, chosen)
             out[position] = b"".join(segments)
     for group in (("other", me), *((("subscription", ""),) if subscription else ())):
         for start, end in page.inline.get(group, ()):
@@ -227,29 +231,45 @@ def fill(page: Copy, viewer, choices: ViewerState) -> tuple[bytes, str]:
     return b"".join(out), hashlib.blake2b(repr(mine).encode(), digest_size=12).hexdigest()
 
 
-def apply(page: Copy, out: list, me: int, choices: ViewerState, chosen: dict) -> None:
-    """Fill in the markers of `page` (a copy of its segments in `out`) that are not the default for this member."""
+def chosen_markers(choices: ViewerState) -> dict:
+    """The markers whose value this member chose, (kind, argument) → bytes: the arrow of each of their votes, the
+    saved state of each post they saved, the fold around each post of a member they blocked."""
+    marked = {("up" if value == 1 else "down", post): b"true" for post, value in choices.items()}
+    for post in choices.bookmarked:
+        marked.update(((kind, post), CHOSEN[kind]) for kind in ("saved", "save-value", "save-label"))
+    for author in choices.blocked:
+        marked.update(((kind, author), CHOSEN[kind]) for kind in ("blocked-open", "blocked-close"))
+    return marked
+
+
+def apply(page: Copy, out: list, me: int, marked: dict, chosen: dict) -> None:
+    """Fill in the markers of `page` (a copy of its segments in `out`) that are not the default for this member:
+    `marked` (chosen_markers), found where they are in `page` (a set intersection: the page has hundreds of
+    markers, one post as its author sees it a few, and a member may have voted on every post)."""
     index = page.index
     for position in index.get(("csrf", ""), ()):
         out[position] = chosen["csrf"]
     for position in index.get(("you", me), ()):
         out[position] = CHOSEN["you"]
-    for name in SLOTS:
-        for position in index.get(("slot", name), ()):
+    for name, has_content in SLOTS.items():
+        positions = index.get(("slot", name), ())
+        if positions and has_content():
             if name not in chosen:
-                chosen[name] = render_template(f"_{name}.html").encode()
-            out[position] = chosen[name]
-    for post, value in choices.items():
-        for position in index.get(("up" if value == 1 else "down", post), ()):
-            out[position] = b"true"
-    for post in choices.bookmarked:
-        for kind in ("saved", "save-value", "save-label"):
-            for position in index.get((kind, post), ()):
-                out[position] = CHOSEN[kind]
-    for author in choices.blocked:
-        for kind in ("blocked-open", "blocked-close"):
-            for position in index.get((kind, author), ()):
-                out[position] = CHOSEN[kind]
+                chosen[name] = render_slot(name)
+            for position in positions:
+                out[position] = chosen[name]
+    for key in marked.keys() & index.keys():
+        value = marked[key]
+        for position in index[key]:
+            out[position] = value
+
+
+def render_slot(name: str) -> bytes:
+    """A slot's template for the member of this request, without Flask's render_template: a slot needs the member
+    (`viewer`, `current_user`) and the environment's globals (url_for, csrf_token, g, request), not what every context
+    processor adds, which costs more than the slot itself. The same bytes (tests/test_member_pages.py)."""
+    viewer = current_user._get_current_object()
+    return current_app.jinja_env.get_template(f"_{name}.html").render(viewer=viewer, current_user=viewer).encode()
 
 
 def init_app(app) -> None:
