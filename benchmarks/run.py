@@ -449,9 +449,12 @@ def check_targets(report: dict) -> list[dict]:
             checks.append({"database": database, "target": target, "measured": measured, "met": met})
 
         entries = {e["route"]: e for e in report["results"] if e["server"] == "granian" and e["database"] == database}
+        ceiling = entries.get("healthz", {}).get("rps")
         for route, lowest in TARGETS.items():
-            ratio = entries.get(route, {}).get("ratio_to_ceiling")
-            check(f"{route} ≥ {lowest:.2f} of ceiling", ratio, ratio is not None and ratio >= lowest)
+            rps = entries.get(route, {}).get("rps")
+            ratio = rps / ceiling if rps and ceiling else None  # not the stored ratio, rounded: 0.0996 is short of 0.10
+            check(f"{route} ≥ {lowest:.2f} of ceiling", None if ratio is None else round(ratio, 4),
+                  ratio is not None and ratio >= lowest)
         for route, highest in ROUTE_P99_TARGETS_MS.items():
             p99 = entries.get(route, {}).get("p99_ms")
             check(f"{route} p99 < {highest} ms", p99, p99 is not None and p99 < highest)

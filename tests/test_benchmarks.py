@@ -282,6 +282,16 @@ def test_targets_are_met_when_every_figure_reaches_the_issues_bar():
     assert "vote_post ≥ 0.40 of ceiling" not in targets  # issue #10 moved the vote's bar to 0.10
 
 
+def test_a_ratio_is_judged_before_it_is_rounded():
+    report = full_report(ratio=0.5, render_ms=4.0, long_factor=1.1, cache_bytes=900, writers_per_s=250)
+    vote = next(row for row in report["results"] if row["route"] == "vote_post")
+    vote["rps"] = 99.6  # of a ceiling of 1,000: stored as 0.1 (three decimals), short of the 0.10 bar
+    run.add_ratios(report["results"])
+    assert vote["ratio_to_ceiling"] == 0.1
+    check = next(check for check in run.check_targets(report) if check["target"] == "vote_post ≥ 0.10 of ceiling")
+    assert check == {"database": "sqlite", "target": "vote_post ≥ 0.10 of ceiling", "measured": 0.0996, "met": False}
+
+
 def test_targets_are_not_met_where_a_figure_falls_short():
     checks = run.check_targets(full_report(ratio=0.12, render_ms=6.0, long_factor=1.5, cache_bytes=1001,
                                            writers_per_s=150, vote_p99=140.0, spike_p99=400.0))
