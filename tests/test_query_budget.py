@@ -133,29 +133,30 @@ def test_a_thread_page_of_1000_replies_runs_the_statements_of_one_of_200(app, cl
 
 @pytest.mark.parametrize("sort", ["best", "new", "old"])
 def test_a_thread_page_loads_only_the_posts_it_shows(app, client, sort):
-    """The SELECT reads the page's posts (down to the cut), not the thread: counted as the posts built from rows
-    (the opening post, with the thread) and the post rows (with a path) the statements answered."""
+    """The SELECT reads the page's posts (down to the cut), not the thread: counted as the post rows (with a path)
+    every SELECT answered, through the ORM or on the connection (the opening post, with the thread, and the page's
+    rows), each read again with the same values on the same connection, so the page's own read is left whole."""
     app.config["TOP_REPLIES_PER_PAGE"] = 10
     thread_id = bulk_thread(app, 1000, seed=9)
     loaded = []
 
-    def record(post, _context):
-        loaded.append(post.id)
+    def read_rows(connection, statement, multiparams, params, _options, _result):
+        if connection.info.get("reading again") or not getattr(statement, "is_select", False):
+            return
+        connection.info["reading again"] = True
+        try:
+            rows = connection.execute(statement, *(multiparams or [params])).mappings().all()
+        finally:
+            connection.info["reading again"] = False
+        loaded.extend(row["id"] for row in rows if "path" in row)
 
-    def read_rows(execution):
-        if execution.is_select:
-            answered = execution.invoke_statement().freeze()
-            loaded.extend(row["id"] for row in answered().mappings() if "path" in row)
-            return answered()
-        return None
-
-    event.listen(Post, "load", record)
-    event.listen(db.session, "do_orm_execute", read_rows)
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "after_execute", read_rows)
     try:
         page = client.get(f"/threads/{thread_id}?sort={sort}&page=2").get_data(as_text=True)
     finally:
-        event.remove(Post, "load", record)
-        event.remove(db.session, "do_orm_execute", read_rows)
+        event.remove(engine, "after_execute", read_rows)
     shown = set(map(int, re.findall(r'<article class="post[^"]*"\s+id="post-(\d+)"', page)))
     assert 10 < len(shown) < 300 and "Page 2 of" in page
     assert sorted(loaded) == sorted(shown)  # the opening post (with the thread) and the page's replies, each once
