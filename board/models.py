@@ -931,30 +931,33 @@ class Post(db.Model):
         """Cast, switch or (pressing the same arrow again) take back a vote; returns the voter's vote now.
 
         Only this voter's votes on this post wait for each other; the post's counters are updated last, so on
-        PostgreSQL its row is locked from that UPDATE to COMMIT only.
+        PostgreSQL its row is locked from that UPDATE to COMMIT only. Three prebuilt Core statements (the vote read,
+        the vote written, the counters with RETURNING): on SQLite they run under the write lock, where the ORM's unit
+        of work and its extra work per statement would hold up every other writer.
         """
         if value not in (1, -1):
             raise ValueError("a vote is +1 or -1")
-        one_at_a_time(db.session.connection(), f"vote:{voter.id}:{self.id}")
-        current = db.session.get(Vote, (voter.id, self.id))
-        before = 0 if current is None else current.value
-        if current is None:
-            db.session.add(Vote(user_id=voter.id, post_id=self.id, value=value))
-            now_value = value
-        elif current.value == value:
-            db.session.delete(current)
-            now_value = 0
+        statements = vote_statements()
+        db.session.flush()  # a voter or post not yet stored (the demo's): the statements below run on the connection
+        connection = db.session.connection()
+        one_at_a_time(connection, f"vote:{voter.id}:{self.id}")
+        keys = {"voter": voter.id, "post": self.id}
+        before = connection.execute(statements.current, keys).scalar() or 0
+        now_value = 0 if before == value else value
+        # The vote row is on no kept page by itself: the counters' UPDATE below, through the session, tells the page
+        # cache which post changed (board/page_cache.py).
+        if before == 0:
+            connection.execute(statements.cast, {"user_id": voter.id, "post_id": self.id, "value": value,
+                                                 "created_at": utcnow()})
+        elif now_value == 0:
+            connection.execute(statements.take_back, keys)
         else:
-            current.value = value
-            now_value = value
+            connection.execute(statements.switch, {**keys, "vote": value})
         ups = (now_value == 1) - (before == 1)
         downs = (now_value == -1) - (before == -1)
-        db.session.execute(
-            update(Post)
-            .where(Post.id == self.id)
-            .values(score=Post.score + ups - downs, upvotes=Post.upvotes + ups, downvotes=Post.downvotes + downs)
-            .execution_options(synchronize_session="fetch")  # the counts as stored now, others' votes included
-        )
+        stored = db.session.execute(statements.count, {"post_id": self.id, "ups": ups, "downs": downs}).one()
+        for name, count in stored._mapping.items():  # the counts as stored now, others' votes included
+            set_committed_value(self, name, count)
         return now_value
 
     def edit(self, editor: User, body: str, title: str | None = None) -> "PostRevision | None":
@@ -1092,6 +1095,26 @@ class Vote(db.Model):
         if not voter.is_authenticated or not post_ids:
             return {}
         return dict(db.session.execute(votes_statement(), {"voter_id": voter.id, "post_ids": list(post_ids)}).all())
+
+
+VoteStatements = namedtuple("VoteStatements", "current cast take_back switch count")
+
+
+@cache
+def vote_statements() -> VoteStatements:
+    """Post.vote's statements, built once, their values bound when they run."""
+    votes, posts = Vote.__table__, Post.__table__
+    this_vote = (votes.c.user_id == bindparam("voter")) & (votes.c.post_id == bindparam("post"))
+    ups, downs = bindparam("ups", type_=Integer), bindparam("downs", type_=Integer)
+    return VoteStatements(
+        current=select(votes.c.value).where(this_vote),
+        cast=votes.insert(),
+        take_back=votes.delete().where(this_vote),
+        switch=votes.update().where(this_vote).values(value=bindparam("vote")),
+        count=posts.update().where(posts.c.id == bindparam("post_id"))
+        .values(score=posts.c.score + ups - downs, upvotes=posts.c.upvotes + ups, downvotes=posts.c.downvotes + downs)
+        .returning(posts.c.score, posts.c.upvotes, posts.c.downvotes),
+    )
 
 
 @cache

@@ -41,6 +41,7 @@ import hashlib
 import os
 import secrets
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from flask import current_app, g, has_app_context, request, session
@@ -592,7 +593,7 @@ def _note_statement(state) -> None:
         return
     writes = noted(state.session)
     writes["tags"].add(MEMBERS)
-    row = None if state.is_insert else only_row(state.statement)
+    row = None if state.is_insert else only_row(state.statement, state.parameters)
     if table.name in UNSEEN_TABLES:
         return
     if table.name in TABLE_TAGS:
@@ -605,8 +606,9 @@ def _note_statement(state) -> None:
         writes["tags"].add(EVERY_PAGE)
 
 
-def only_row(statement):
-    """The id of the one row a WHERE clause names (`id = :value`, alone or ANDed with more), else None."""
+def only_row(statement, parameters=None):
+    """The id of the one row a WHERE clause names (`id = :value`, alone or ANDed with more), else None. The value is
+    the bound one, or the execution's parameter of that name (a statement built once, its values given as it runs)."""
     where = statement.whereclause
     if where is None:
         return None
@@ -616,6 +618,8 @@ def only_row(statement):
                 and isinstance(clause.left, Column) and clause.left.key == "id"
                 and isinstance(clause.left.table, Table) and clause.left.table.name == statement.table.name
                 and isinstance(clause.right, BindParameter)):
+            if clause.right.value is None and clause.right.callable is None and isinstance(parameters, Mapping):
+                return parameters.get(clause.right.key)
             return clause.right.effective_value
     return None
 

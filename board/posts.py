@@ -1,5 +1,5 @@
 """Joining a conversation: reply to a post, vote on it."""
-from functools import partial
+from functools import cache, partial
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
@@ -62,7 +62,7 @@ def reply(post_id: int):
 @login_required
 def vote(post_id: int):
     with reading():
-        post = get_post_or_404(post_id)
+        post = get_post_or_404(post_id, statement=post_to_vote_statement())
         value = VOTE_VALUES.get(request.form.get("direction", ""))
         if value is None:
             abort(400, "Vote up or down.")
@@ -75,16 +75,28 @@ def vote(post_id: int):
     return fragment_or_redirect("posts/_vote.html", partial(post_url, post), post=post, votes={post.id: current})
 
 
-def get_post_or_404(post_id: int) -> Post:
-    """The post with its author, thread and film, in one SELECT (what a write to it renews is then known)."""
-    post = db.session.scalar(
-        db.select(Post)
-        .where(Post.id == post_id)
-        .options(db.joinedload(Post.author), db.joinedload(Post.thread).joinedload(Thread.film))
-    )
+def get_post_or_404(post_id: int, statement=None) -> Post:
+    """The post with its author, thread and film, in one SELECT (what a write to it renews is then known), or with
+    what `statement` (one that binds "post_id") loads."""
+    post = db.session.scalar(statement if statement is not None else post_statement(), {"post_id": post_id})
     if post is None:
         abort(404)
     return post
+
+
+@cache
+def post_statement():
+    """get_post_or_404's SELECT, built once."""
+    return (db.select(Post).where(Post.id == db.bindparam("post_id"))
+            .options(db.joinedload(Post.author), db.joinedload(Post.thread).joinedload(Thread.film)))
+
+
+@cache
+def post_to_vote_statement():
+    """What a vote and its fragment read: the post, its thread (locked?) and film (the page cache's tags), built once.
+    Not its author (only author_id is asked)."""
+    return (db.select(Post).where(Post.id == db.bindparam("post_id"))
+            .options(db.joinedload(Post.thread).joinedload(Thread.film)))
 
 
 def quote_of(post: Post) -> str:

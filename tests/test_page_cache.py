@@ -499,6 +499,26 @@ def test_a_reply_to_one_thread_leaves_another_threads_kept_page_a_hit(app_factor
     assert "1 reply" in visit(visitor, "/").get_data(as_text=True)  # and the front page
 
 
+def test_a_vote_in_one_thread_leaves_another_threads_kept_page_a_hit(app_factory, cache_settings):
+    """The vote's statements are built once, the post named only when they run: still only its thread is renewed."""
+    board = app_factory(**cache_settings)
+    here = make_thread(board, make_user(board), title="Here")
+    elsewhere = make_thread(board, make_user(board), title="Elsewhere", film=("Stalker", 1979))
+    visitor = board.test_client()
+    for url in (f"/threads/{here.id}", f"/threads/{elsewhere.id}", "/films/stalker-1979"):
+        visit(visitor, url)
+    member = board.test_client()
+    member.log_in(make_user(board))
+    assert member.submit(f"/posts/{here.opening_post.id}/vote", {"direction": "up"}, htmx=True).status_code == 200
+    with renders_of("threads/show.html", board) as renders:
+        assert "Elsewhere" in visit(visitor, f"/threads/{elsewhere.id}").get_data(as_text=True)
+    assert renders == []  # still kept
+    with renders_of("films/show.html", board) as renders:
+        visit(visitor, "/films/stalker-1979")
+    assert renders == []
+    assert "1 point" in visit(visitor, f"/threads/{here.id}").get_data(as_text=True)  # its own thread, renewed
+
+
 def concurrent_visits(clients, url) -> list:
     """Every client asks for `url` at the same moment, each in its own thread."""
     start, responses = threading.Barrier(len(clients)), []
