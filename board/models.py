@@ -824,8 +824,7 @@ class Post(db.Model):
         if db.session.get_bind().dialect.name == "postgresql":
             post_id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(Post.__tablename__, "id"))))
             return post_id, parent_path + Post.path_segment(post_id)
-        next_id = select(func.coalesce(func.max(Post.id), 0) + 1).scalar_subquery()
-        return next_id, literal(parent_path, String) + func.printf("%010d.", next_id)
+        return next_post_id_sql(), literal(parent_path, String) + func.printf("%010d.", next_post_id_sql())
 
     @property
     def is_opening(self) -> bool:
@@ -1882,3 +1881,9 @@ class RatingStats(dict):
     @property
     def most(self) -> int:
         return max(self.values(), default=0)
+
+
+@cache
+def next_post_id_sql():
+    """SQLite's next post id as SQL (Post.next_id_and_path), built once: it is evaluated under the write lock."""
+    return select(func.coalesce(func.max(Post.id), 0) + 1).scalar_subquery()
