@@ -285,3 +285,22 @@ def test_a_vote_and_a_reply_run_a_fixed_few_statements(app_factory, write, htmx)
 def counts_a_limit(statement: str) -> bool:
     """A rate-limit count (PostgreSQL keeps them in the board's database, on a connection of their own)."""
     return "rate_limit_hits" in statement or "synchronous_commit" in statement
+
+
+def test_a_reply_is_inserted_with_its_path(app_factory):
+    """The INSERT writes the path (no UPDATE after it): as stored, the parent's path and the reply's own id, the id the
+    database would have given it, after every earlier post's."""
+    app = app_factory()
+    host, replier = make_user(app, "host"), make_user(app, "replier")
+    thread = make_thread(app, host, "Opening night")
+    first = make_reply(app, thread.opening_post, replier, "A top-level reply.")
+    nested = make_reply(app, first, host, "And an answer to it.")
+    with app.app_context():
+        stored = dict(db.session.execute(select(Post.id, Post.path).where(Post.thread_id == thread.id)).all())
+        newest_before = db.session.scalar(select(func.max(Post.id)).where(Post.id < first.id))
+    assert thread.opening_post.id == newest_before and first.id + 1 == nested.id
+    assert stored == {
+        thread.opening_post.id: Post.path_segment(thread.opening_post.id),
+        first.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id),
+        nested.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id) + Post.path_segment(nested.id),
+    }
