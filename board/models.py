@@ -30,6 +30,7 @@ from sqlalchemy import (
     event,
     or_,
     func,
+    literal,
     literal_column,
     null,
     select,
@@ -812,6 +813,19 @@ class Post(db.Model):
     def path_segment(post_id: int) -> str:
         return f"{post_id:010d}."
 
+    @staticmethod
+    def next_id_and_path(parent_path: str) -> tuple:
+        """The id a new post under `parent_path` gets and its path, so that its INSERT writes both (a path needs the id).
+
+        On SQLite, SQL that the INSERT evaluates under the write lock: the largest id + 1, the rowid SQLite would pick
+        itself (the table has no AUTOINCREMENT), read twice within the one statement, before its row exists. On
+        PostgreSQL, the id taken from the table's sequence now, as the INSERT would, and the path built from it.
+        """
+        if db.session.get_bind().dialect.name == "postgresql":
+            post_id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(Post.__tablename__, "id"))))
+            return post_id, parent_path + Post.path_segment(post_id)
+        return next_post_id_sql(), literal(parent_path, String) + func.printf("%010d.", next_post_id_sql())
+
     @property
     def is_opening(self) -> bool:
         return self.parent_id is None
@@ -914,9 +928,10 @@ class Post(db.Model):
             return duplicate
         reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
         reply.set_body(body)
+        reply.id, reply.path = Post.next_id_and_path(parent.path)  # the path in the INSERT: no UPDATE after it
         db.session.add(reply)
         db.session.flush()
-        reply.path = parent.path + Post.path_segment(reply.id)
+        set_committed_value(reply, "path", parent.path + Post.path_segment(reply.id))  # what the INSERT wrote
         if notify is not None:
             notify(reply)
         db.session.execute(
@@ -1889,3 +1904,9 @@ class RatingStats(dict):
     @property
     def most(self) -> int:
         return max(self.values(), default=0)
+
+
+@cache
+def next_post_id_sql():
+    """SQLite's next post id as SQL (Post.next_id_and_path), built once: it is evaluated under the write lock."""
+    return select(func.coalesce(func.max(Post.id), 0) + 1).scalar_subquery()

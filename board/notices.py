@@ -81,12 +81,16 @@ def notice(member: User, template: str, **context) -> dict:
 
 # At once ------------------------------------------------------------------------------------------------------------
 
-def queue_immediate(post: Post, notifications: list[Notification]) -> None:
+def queue_immediate(post: Post, notifications: list[Notification], asked: set[int]) -> None:
     """Queue a notice for each new notification whose member wants them at once and has nothing else unread in its
     topic that the inbox still shows (see the module's docstring). Two SELECTs and one INSERT whatever the number of
     recipients; nothing at all when nobody wants mail.
+
+    `asked`: the members who asked for mail at once, as notify_for's SELECT found them; only their notifications are
+    looked at (and their choice read again here: on PostgreSQL it is locked first, and may have changed since).
     """
-    by_recipient = {notification.recipient_id: notification for notification in notifications}
+    by_recipient = {notification.recipient_id: notification for notification in notifications
+                    if notification.recipient_id in asked}
     if not by_recipient:
         return
     wanting = (

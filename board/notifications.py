@@ -11,17 +11,18 @@ and a reader should not learn of a post through words its author hid). Edits nev
 """
 import re
 from collections.abc import Callable
+from functools import cache
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from markupsafe import Markup
-from sqlalchemy import String, case, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import String, bindparam, case, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.orm import aliased, contains_eager, with_expression
 
 from .extensions import db
 from .htmx import fragment_or_redirect, is_htmx
 from .markup import _PlainText  # the one parser that knows every spoiler form: mentions extend it
-from .models import SHOWN, Block, Notification, Post, ThreadSubscription, User, utcnow
+from .models import SHOWN, Block, EmailNotices, Notification, Post, ThreadSubscription, User, utcnow
 from .notices import queue_immediate
 from .spoilers import safe_title
 
@@ -69,7 +70,8 @@ def mentioned_names(html: str) -> list[str]:
     return names[:MAX_MENTIONS]
 
 
-MENTIONED, BLOCKED = "mention", "block"  # reasons in recipients_statement, beside ThreadSubscription's levels
+# Reasons in recipients_statement, beside ThreadSubscription's levels.
+MENTIONED, BLOCKED, MAILED = "mention", "block", "mail"
 
 
 def notifier(body_html: str, replied_to: Post | None = None) -> Callable[[Post], list[Notification]]:
@@ -91,9 +93,11 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     answered = None if post.is_opening else replied_to or db.session.get(Post, post.parent_id)
     names = mentioned_names(post.body_html) if names is None else names
     reasons: dict[str, list[int]] = {MENTIONED: [], ThreadSubscription.FOLLOW: [], ThreadSubscription.MUTE: [],
-                                     BLOCKED: []}
-    statement = recipients_statement(post, names, answered.author_id if answered else None)
-    for member_id, reason in db.session.execute(statement):
+                                     BLOCKED: [], MAILED: []}
+    statement = recipients_statement(bool(names), answered is not None)
+    values = dict(thread_id=post.thread_id, author_id=post.author_id, names=names,
+                  answered_author_id=answered.author_id if answered else None)
+    for member_id, reason in db.session.execute(statement, values):
         reasons[reason].append(member_id)
     wanted: dict[int, tuple[str, str]] = {}  # recipient -> (kind, topic); the first reason wins
     if answered is not None:
@@ -113,28 +117,44 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     # One INSERT for them all: the ORM would send one per row on SQLite (it reads each new id back, unused here).
     db.session.execute(insert(Notification), rows)
     notifications = [Notification(**row) for row in rows]  # what queue_immediate reads; not added to the session
-    queue_immediate(post, notifications)
+    queue_immediate(post, notifications, set(reasons[MAILED]))
     return notifications
 
 
-def recipients_statement(post: Post, names: list[str], answered_author_id: int | None):
+@cache
+def recipients_statement(mentions: bool, answers: bool):
     """Who might be told of a post, with why, in one SELECT (it runs under the write lock): the members it mentions
-    (MENTIONED), the thread's followers and muters (their level), and who among the members it could notify blocked
-    its author (BLOCKED)."""
+    (MENTIONED), the thread's followers and muters (their level), who among the members it could notify blocked its
+    author (BLOCKED), and who among them asked for a mail at once (MAILED: queue_immediate needs no query of its own
+    when nobody did, the usual case).
+
+    Built once per shape (whether the post mentions anyone, whether it answers a post) with its values as parameters
+    (thread_id, author_id, names, answered_author_id): building it took longer than running it, under the lock."""
+    thread_id, author_id = bindparam("thread_id"), bindparam("author_id")
     choices = select(ThreadSubscription.member_id, ThreadSubscription.level.label("reason")).where(
-        ThreadSubscription.thread_id == post.thread_id)
+        ThreadSubscription.thread_id == thread_id)
     followers = select(ThreadSubscription.member_id).where(
-        ThreadSubscription.thread_id == post.thread_id, ThreadSubscription.level == ThreadSubscription.FOLLOW)
-    could_notify = [Block.blocker_id.in_(followers)]
+        ThreadSubscription.thread_id == thread_id, ThreadSubscription.level == ThreadSubscription.FOLLOW)
+    mentioned = func.lower(User.username).in_(bindparam("names", expanding=True))
+
+    def could_notify(member_id):
+        """The member is one the post could notify: a follower of the thread, mentioned, or the author answered."""
+        conditions = [member_id.in_(followers)]
+        if mentions:
+            conditions.append(member_id.in_(select(User.id).where(mentioned)))
+        if answers:
+            conditions.append(member_id == bindparam("answered_author_id"))
+        return or_(*conditions)
+
     parts = [choices]
-    if names:
-        mentioned = func.lower(User.username).in_(names)
+    if mentions:
         parts.append(select(User.id, literal(MENTIONED, String)).where(mentioned))
-        could_notify.append(Block.blocker_id.in_(select(User.id).where(mentioned)))
-    if answered_author_id is not None:
-        could_notify.append(Block.blocker_id == answered_author_id)
-    parts.append(select(Block.blocker_id, literal(BLOCKED, String)).where(Block.blocked_id == post.author_id,
-                                                                           or_(*could_notify)))
+    parts.append(select(Block.blocker_id, literal(BLOCKED, String)).where(Block.blocked_id == author_id,
+                                                                           could_notify(Block.blocker_id)))
+    parts.append(select(EmailNotices.member_id, literal(MAILED, String))
+                 .join(User, User.id == EmailNotices.member_id)
+                 .where(EmailNotices.mode == EmailNotices.IMMEDIATE, User.email.is_not(None),
+                        could_notify(EmailNotices.member_id)))
     return union_all(*parts)
 
 
