@@ -268,7 +268,7 @@ def test_merging_a_film_keeps_its_logs(app, client, her, member):
     duplicate = make_thread(app, member, "Her again", film=("Her!", 2013 + 1))
     log_id = add_log(app, member, duplicate.film_id, 6)
     client.log_in(make_user(app, "mod", role=Role.MODERATOR))
-    assert client.submit(f"/films/her-2014/merge", {"into": "her-2013"}).status_code == 303
+    assert client.submit("/films/her-2014/merge", {"into": "her-2013"}).status_code == 303
     assert fetch(app, FilmLog, log_id).film_id == her.film_id
 
 

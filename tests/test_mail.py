@@ -11,7 +11,7 @@ from board.mail import FIRST_RETRY, LEASE, MAX_ATTEMPTS, OutgoingMail, claim_nex
 from board.models import User, utcnow
 
 from .factories import make_user
-from .mailbox import deliver_all, free_port, point_at
+from .mailbox import deliver_all, free_port
 
 
 def queue(app, count=1, recipient="ada@example.com"):

@@ -8,7 +8,6 @@ from board.models import MAX_DEPTH, Notification, Post, User, utcnow
 from board.notifications import mentioned_names
 from board.spoilers import WITHHELD_NOTICE
 
-from .conftest import TEST_DATABASE_URL
 from .factories import fetch, make_reply, make_thread, make_user
 
 INBOX_BUDGET = 3  # session user (with the unread count), count of notifications, the page of them

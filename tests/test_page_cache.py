@@ -157,7 +157,7 @@ def test_a_visitors_vote_arrows_lead_to_the_login_form_and_back(client, app):
     thread = make_thread(app, make_user(app))
     post_id = thread.opening_post.id
     page = visit(client, f"/threads/{thread.id}").get_data(as_text=True)
-    assert f'<form class="vote" method="get" action="/login">' in page
+    assert '<form class="vote" method="get" action="/login">' in page
     assert f'<input type="hidden" name="next" value="/posts/{post_id}">' in page
     login = visit(client, f"/login?next=/posts/{post_id}").get_data(as_text=True)
     assert 'name="password"' in login

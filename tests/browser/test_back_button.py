@@ -1,5 +1,4 @@
 """Back after changing a page shows the page as it is now: a member who replied sees their reply, not a stale copy."""
-import re
 
 import pytest
 from playwright.sync_api import expect
