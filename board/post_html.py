@@ -17,10 +17,12 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, request
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from .member_pages import alternatives_of, marking, readers_of
 from .models import Post, utcnow
-from .templating import time_ago
+from .templating import post_links, time_ago
 
 # Default of app.config["POST_HTML_CACHE_CHARS"]: the characters of HTML a worker keeps (~8 MB of memory for Latin
 # text, some thousands of posts), least recently read first out; 0 turns the cache off.
@@ -29,6 +31,7 @@ POST_HTML_CACHE_CHARS = 8_000_000
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
 # What the walk writes between replies: the lists closed before a reply (board/tree.py), then the reply itself.
 FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = "</ol></li>", "</ol></details></li>", "\n    "
+REPLY_FORM = "posts/_reply_form.html"
 
 
 class PostHtmlCache:
@@ -58,16 +61,19 @@ class PostHtmlCache:
 
 
 def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
-              blocked: bool, saved: bool) -> tuple:
+              blocked: bool, saved: bool, author: tuple | None = None) -> tuple:
     """Every value a reply's opening in the walk is made of, for a reader (not a moderator) described by `reader`
     (member, banned, the shared copy of board/member_pages.py or not, the script root) who wrote it (`own`) or not,
     in a thread described by `thread` (locked, its author's id). The body by its hash (64 bits, within one process,
-    beside the post's id and edit time): a key does not keep a second copy of a long post."""
+    beside the post's id and edit time): a key does not keep a second copy of a long post. `author`: the author's
+    name, display name and avatar digest, where `post` is a Post and not a page row (which has them as columns)."""
     body, edited_at = post.body_html, post.edited_at
+    if author is None:
+        author = (post.author_username, post.author_display_name, post.author_avatar_digest)
     return (
         post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
-        post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id,
-        post.author_username, post.author_display_name, post.author_avatar_digest, post.thread_id, post.parent_id is None, *thread, replying_to,
+        post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id, *author,
+        post.thread_id, post.parent_id is None, *thread, replying_to,
         time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
         own, vote, blocked, saved, *reader,
     )
@@ -92,13 +98,13 @@ def reply_walk(reading, viewer, votes, links, reply) -> str:
     # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
     blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
 
-    def opening(post, own) -> str:
+    def opening(post, own) -> tuple[str, ...]:
         nonlocal marked
         vote = votes.get(post.id, 0) if member else 0
         key = reply_key(post, reader, own, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
                         folds.get(post.id, 0), now, member and post.author_id in blocked, member and post.id in saved)
-        html = cache.get(key)
-        if html is None:
+        pieces = cache.get(key)
+        if pieces is None:
             if marked is None:
                 marked = links.with_csrf_token(CSRF_MARKER)
             if shared:  # as its author sees it, and as everyone else does: only where they differ twice
@@ -107,17 +113,62 @@ def reply_walk(reading, viewer, votes, links, reply) -> str:
                     for reader_viewer, _start, _end in readers_of(post, viewer, votes)))
             else:
                 html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
-            cache.put(key, html)
-        return html
+            # Kept cut where the token goes: a member's page joins the pieces with theirs (one copy, no search).
+            pieces = tuple(html.split(CSRF_MARKER))
+            cache.put(key, pieces, len(html))
+        return pieces
 
-    parts = []
+    # Each part appended as it is (never concatenated per reply: a reply's HTML is copied once, by the last join).
+    token, parts = links.csrf_token if member else "", []
     for post, closes in reading.tree.items:
-        html = opening(post, None if shared else member and viewer.id == post.author_id)
-        parts.append(closing(closes) + BEFORE_REPLY + html if closes else BEFORE_REPLY + html)
-    html = "".join(parts)
-    if member:
-        html = html.replace(CSRF_MARKER, links.csrf_token)
-    return html
+        if closes:
+            parts.append(closing(closes))
+        parts.append(BEFORE_REPLY)
+        parts.append(token.join(opening(post, None if shared else member and viewer.id == post.author_id)))
+    return "".join(parts)
+
+
+def opening_post_html(post, viewer, votes, article) -> Markup:
+    """The opening post's article on its thread page (article: the macro of templates/posts/_macros.html), kept by
+    the same key as a reply's (board/post_html.py reply_key, with "opening" in it: a reply's root in a focused view
+    is drawn by the same macro with other values) and rendered afresh for moderators. In the copy shared by members,
+    twice between markers: as its author sees it, and as everyone else does (board/member_pages.py readers_of)."""
+    links, cache = post_links(), current_app.extensions.get("post_html")
+
+    def rendered(with_links) -> str:
+        return "".join(f"{start}{article(post, reader, votes, with_links)}{end}"
+                       for reader, start, end in readers_of(post, viewer, votes))
+
+    if cache is None or viewer.can_moderate():
+        return Markup(rendered(links))
+    member, shared, author = viewer.is_authenticated, marking(votes), post.author
+    own = None if shared else member and viewer.id == post.author_id
+    key = ("opening", *reply_key(
+        post, (member, member and viewer.is_banned(), shared, request.script_root), own,
+        votes.get(post.id, 0) if member else 0, (post.thread.locked, post.thread.author_id), None, 0, 0, utcnow(),
+        member and post.author_id in getattr(votes, "blocked", ()), member and post.id in getattr(votes, "bookmarked", ()),
+        author=(author.username, author.display_name, author.avatar_digest)))
+    html = cache.get(key)
+    if html is None:
+        html = rendered(links.with_csrf_token(CSRF_MARKER))
+        cache.put(key, html)
+    return Markup(html.replace(CSRF_MARKER, links.csrf_token) if member else html)
+
+
+def end_reply_form(parent, form) -> Markup:
+    """The reply box at the end of a thread page (templates/posts/_reply_form.html for the opening post, submitted in
+    place). Empty, as a page read always has it, it is the same for every member but for the CSRF token: kept once per
+    opening post with the marker in the token's place, as a post's HTML is. A form holding text or errors is rendered
+    as it is."""
+    cache, template = current_app.extensions.get("post_html"), current_app.jinja_env.get_template(REPLY_FORM)
+    if cache is None or form.errors or form.body.data:
+        return Markup(template.render(parent=parent, form=form, inline=True))
+    key, token = ("end reply form", parent.id, request.script_root), generate_csrf()
+    html = cache.get(key)
+    if html is None:
+        html = template.render(parent=parent, form=form, inline=True, csrf_token=lambda: CSRF_MARKER)
+        cache.put(key, html)
+    return Markup(html.replace(CSRF_MARKER, token))
 
 
 def closing(closes: int) -> str:
@@ -129,4 +180,5 @@ def init_app(app) -> None:
     max_chars = app.config.get("POST_HTML_CACHE_CHARS", POST_HTML_CACHE_CHARS)
     if max_chars:
         app.extensions["post_html"] = PostHtmlCache(max_chars)
-    app.jinja_env.globals["reply_walk"] = reply_walk
+    app.jinja_env.globals.update(reply_walk=reply_walk, opening_post_html=opening_post_html,
+                                  end_reply_form=end_reply_form)

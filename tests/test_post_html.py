@@ -90,6 +90,7 @@ def test_kept_post_html_is_what_each_reader_would_get_afresh(app, fresh, board, 
 def test_a_change_to_a_post_or_its_thread_shows_at_once(app, fresh, board):
     clients = readers(app, board)
     url, posts, moderator = f"/threads/{board['thread'].id}", board["posts"], board["moderator"]
+    opening = board["thread"].opening_post
     assert_as_fresh(app, fresh, board, clients, url)
     changes = [  # (who acts, how, the post whose HTML changes, who reads it, what they now read in it)
         (board["author"], f"/posts/{posts[4].id}/vote", {"direction": "up"}, posts[4], "member", '"vote__score">1 point<'),
@@ -100,6 +101,11 @@ def test_a_change_to_a_post_or_its_thread_shows_at_once(app, fresh, board):
         (moderator, f"/posts/{posts[2].id}/unhide", {}, posts[2], "visitor", "Reply 1"),
         (board["member"], f"/posts/{posts[4].id}/delete", {}, posts[4], "member", ">[deleted]</p>"),
         (moderator, f"/posts/{posts[0].id}/spoiler", {}, posts[0], "visitor", "marked this post as a spoiler"),
+        # The opening post is kept too (board/post_html.py opening_post_html).
+        (board["member"], f"/posts/{opening.id}/vote", {"direction": "up"}, opening, "visitor", '"vote__score">1 point<'),
+        (board["author"], f"/posts/{opening.id}/edit", {"body": "An opening, *edited*.", "title": "States"}, opening, "member",
+         "An opening, <em>edited</em>."),
+        (moderator, f"/posts/{opening.id}/spoiler", {}, opening, "author", "marked this post as a spoiler"),
         (moderator, f"/threads/{board['thread'].id}/lock", {}, posts[0], "member", '<p class="vote"><span'),
     ]
     for client, action, data, post, reader, shown in changes:
@@ -107,6 +113,27 @@ def test_a_change_to_a_post_or_its_thread_shows_at_once(app, fresh, board):
         assert client.submit(action, data).status_code == 303, action
         assert_as_fresh(app, fresh, board, clients, url)
         assert shown in article(page(clients[reader], url), post.id), action
+
+
+def test_the_opening_post_and_the_reply_box_are_kept_and_each_member_gets_their_own_token(app, board):
+    """A thread page's opening post and the reply box at its end are kept like its replies: a second read of the
+    page renders nothing new, and the kept reply box carries each member's own CSRF token (page() checks a page
+    has one token only)."""
+    kept, url = app.extensions["post_html"], f"/threads/{board['thread'].id}"
+    clients = readers(app, board)
+    for client in clients.values():
+        page(client, url)
+    keys = set(kept._entries)
+    assert any(key[0] == "opening" for key in keys)
+    assert any(key[0] == "end reply form" for key in keys)
+    tokens = set()
+    for name, client in clients.items():
+        html = page(client, url)
+        assert set(kept._entries) == keys, name  # every part of the page came from what was kept
+        if name != "visitor":
+            form = client.get(url).get_data(as_text=True).split('<div class="join"', 1)[1]
+            tokens.add(TOKEN.search(form).group(2))
+    assert len(tokens) == 3  # the author's, the member's and the moderator's own
 
 
 def article(html: str, post_id: int) -> str:
