@@ -1527,6 +1527,9 @@ class ModAction(db.Model):
         EDIT_FILM: "edited the details of", SET_POSTER: "set the poster of", REMOVE_POSTER: "removed the poster of",
         HIDE_REVIEW: "hid", UNHIDE_REVIEW: "unhid",
     }
+    # The log's filter names each action once: a post and a film review are both "hid" in a line of the log.
+    FILTER_LABELS = LABELS | {HIDE: "hid a post", UNHIDE: "unhid a post",
+                              HIDE_REVIEW: "hid a film review", UNHIDE_REVIEW: "unhid a film review"}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     moderator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

@@ -189,5 +189,6 @@ def log():
         action=action,
         moderator_name=moderator_name,
         actions=ModAction.LABELS,
+        filters=ModAction.FILTER_LABELS,
         moderators=ModAction.moderator_names(),
     )

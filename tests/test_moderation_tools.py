@@ -1,4 +1,5 @@
 """Issue #3 moderation tools: lock, pin with expiry, spoiler marks, bans, roles and the public log."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -280,6 +281,10 @@ def test_public_log_lists_every_action_without_quoting_hidden_content(app, clien
     assert ('No moderation actions match these filters. <a href="/moderation/log">Show every action</a>.'
             in by_someone_else)
     assert other_client.get("/moderation/log?action=explode").status_code == 400
+    action_filter = page.split('id="log-action"', 1)[1].split("</select>", 1)[0]
+    options = re.findall(r'<option value="[a-z_]+"[^>]*>([^<]+)</option>', action_filter)
+    assert len(options) == len(set(options)) == len(ModAction.LABELS)  # each action once, by a name of its own
+    assert "Hid a post" in options and "Hid a film review" in options
 
 
 def test_public_log_does_not_name_a_hidden_thread(app, client, other_client, board):
