@@ -301,3 +301,22 @@ def test_a_reply_is_inserted_with_its_path(app_factory):
         first.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id),
         nested.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id) + Post.path_segment(nested.id),
     }
+
+
+def test_a_reply_answers_with_the_threads_counters_as_stored_others_replies_included(board):
+    """The htmx fragment shows the thread's reply count: the one its UPDATE stored (RETURNING), not the count read
+    before the write lock plus one, which misses a reply another member committed in between."""
+    app, post, thread = board["app"], board["posts"][1], board["thread"]
+    writer = make_user(app, "writer")
+    with app.app_context():
+        member = db.session.get(type(writer), writer.id)
+        replied_to = db.session.get(Post, post.id)
+        assert replied_to.thread.reply_count == 1  # read, as the view reads it before the lock
+        db.session.commit()  # the view's reads end here (board/database.py reading())
+        with db.engine.begin() as other:  # another member's reply, committed meanwhile
+            other.execute(Thread.__table__.update().where(Thread.id == thread.id)
+                          .values(reply_count=Thread.reply_count + 1))
+        reply = replied_to.add_reply(member, "Counted with the others.")
+        db.session.commit()
+        assert replied_to.thread.reply_count == 3 == db.session.get(Thread, thread.id).reply_count
+        assert reply.thread is replied_to.thread and reply.path.endswith(Post.path_segment(reply.id))
