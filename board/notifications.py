@@ -88,7 +88,8 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     `post` is one just written (nothing notifies of it yet: a resubmitted reply is answered with the first, unnotified
     again). `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
     but it is still this post's author who was answered); it defaults to the reply's parent. `names`: the post's
-    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement).
+    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement). Returns
+    how many members were notified.
     """
     answered = None if post.is_opening else replied_to or db.session.get(Post, post.parent_id)
     names = mentioned_names(post.body_html) if names is None else names
