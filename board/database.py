@@ -2,10 +2,11 @@
 import os
 import time
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, func, select
+from sqlalchemy import String, bindparam, event, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.compiler import compiles
@@ -133,7 +134,13 @@ def one_at_a_time(connection, key: str) -> None:
     reference the same rows never wait. SQLite needs none: BEGIN IMMEDIATE already lets one writer in at a time.
     """
     if connection.dialect.name == "postgresql":
-        connection.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
+        connection.execute(advisory_lock_statement(), {"key": key})
+
+
+@cache
+def advisory_lock_statement():
+    """one_at_a_time's SELECT, built once (a reply and a vote take one, and so does each rate-limit count)."""
+    return select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key", type_=String), 0)))
 
 
 class TooSlow(Exception):

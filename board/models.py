@@ -27,10 +27,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     case,
+    cast,
     event,
+    exists,
     or_,
     func,
-    literal,
     literal_column,
     null,
     select,
@@ -41,9 +42,10 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import (
     Mapped, aliased, column_property, contains_eager, joinedload, mapped_column, query_expression, relationship,
-    undefer_group,
+    make_transient_to_detached, undefer_group,
 )
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .database import hours_since, one_at_a_time
@@ -813,19 +815,6 @@ class Post(db.Model):
     def path_segment(post_id: int) -> str:
         return f"{post_id:010d}."
 
-    @staticmethod
-    def next_id_and_path(parent_path: str) -> tuple:
-        """The id a new post under `parent_path` gets and its path, so that its INSERT writes both (a path needs the id).
-
-        On SQLite, SQL that the INSERT evaluates under the write lock: the largest id + 1, the rowid SQLite would pick
-        itself (the table has no AUTOINCREMENT), read twice within the one statement, before its row exists. On
-        PostgreSQL, the id taken from the table's sequence now, as the INSERT would, and the path built from it.
-        """
-        if db.session.get_bind().dialect.name == "postgresql":
-            post_id = db.session.scalar(select(func.nextval(func.pg_get_serial_sequence(Post.__tablename__, "id"))))
-            return post_id, parent_path + Post.path_segment(post_id)
-        return next_post_id_sql(), literal(parent_path, String) + func.printf("%010d.", next_post_id_sql())
-
     @property
     def is_opening(self) -> bool:
         return self.parent_id is None
@@ -907,39 +896,41 @@ class Post(db.Model):
         `notify(reply)` runs once the reply is written, before the thread's counters are: they come last because on
         PostgreSQL the thread's row stays locked from that UPDATE to COMMIT, and every reply to the thread waits.
         `at` dates a reply written before now (an imported comment): the thread's last activity moves only forward.
+        Prebuilt Core statements (reply_statements), the new Post built before the write lock and put in the session
+        as written (no flush): on SQLite they run under the lock, where the ORM's unit of work and its extra work per
+        statement would hold up every other writer.
         """
         body = body if isinstance(body, RenderedPost) else render_body(body)
         parent = self.reply_parent()
-        one_at_a_time(db.session.connection(), f"replies:{author.id}")  # a double submit is found by the second
-        now = at or utcnow()
-        duplicate = db.session.scalar(
-            select(Post).where(
-                Post.author_id == author.id,
-                Post.parent_id == parent.id,
-                Post.body_source == body.source,
-                Post.created_at >= now - DUPLICATE_WINDOW,
-            )
-        )
-        if duplicate is not None:
+        values = dict(NEW_POST_DEFAULTS, thread_id=parent.thread_id, parent_id=parent.id, author_id=author.id,
+                      depth=parent.depth + 1, body_source=body.source, body_html=body.html, plain_text=body.plain_text)
+        reply = Post(**values, parent=parent, author=author)
+        db.session.flush()  # a parent or author not yet stored (the demo's, an import's): the statements below need them
+        connection = db.session.connection()
+        one_at_a_time(connection, f"replies:{author.id}")  # a double submit is found by the second
+        statements = reply_statements(connection.dialect.name)
+        values["created_at"] = reply.created_at = now = at or utcnow()
+        reply.id = connection.execute(statements.insert, {**values, "parent_path": parent.path,
+                                                          "since": now - DUPLICATE_WINDOW}).scalar()
+        if reply.id is None:  # not written: the member's same reply to the same post is there already
+            duplicate = db.session.scalar(statements.duplicate, {**values, "since": now - DUPLICATE_WINDOW})
             # Answered as the first submission was: the caller renders the reply with its author and parent,
             # both lazy="raise", so give it the ones a new reply gets (the same rows: no query).
             set_committed_value(duplicate, "author", author)
             set_committed_value(duplicate, "parent", parent)
             return duplicate
-        reply = Post(thread_id=parent.thread_id, parent=parent, author=author, depth=parent.depth + 1, created_at=now)
-        reply.set_body(body)
-        reply.id, reply.path = Post.next_id_and_path(parent.path)  # the path in the INSERT: no UPDATE after it
+        reply.path = parent.path + Post.path_segment(reply.id)  # what the INSERT wrote
+        make_transient_to_detached(reply)  # as if loaded: every column is set, so nothing is read back
         db.session.add(reply)
-        db.session.flush()
-        set_committed_value(reply, "path", parent.path + Post.path_segment(reply.id))  # what the INSERT wrote
         if notify is not None:
             notify(reply)
-        db.session.execute(
-            update(Thread)
-            .where(Thread.id == parent.thread_id)
-            .values(reply_count=Thread.reply_count + 1,
-                    last_activity_at=now if at is None else case((Thread.last_activity_at < at, at), else_=Thread.last_activity_at))
-        )
+        # Through the session: the page cache learns from it which thread changed (the INSERT above went around it).
+        counters = db.session.execute(statements.count if at is None else statements.count_imported,
+                                      {"thread_id": parent.thread_id, "now": now}).one()
+        thread = db.session.identity_map.get(identity_key(Thread, parent.thread_id))
+        if thread is not None:
+            for name, value in counters._mapping.items():  # as stored now, others' replies included
+                set_committed_value(thread, name, value)
         return reply
 
     def vote(self, voter: User, value: int) -> int:
@@ -1909,7 +1900,52 @@ class RatingStats(dict):
         return max(self.values(), default=0)
 
 
+ReplyStatements = namedtuple("ReplyStatements", "insert duplicate count count_imported")
+NEW_POST_WRITTEN = [column.key for column in Post.__table__.columns if column.key not in ("id", "path")]
+# The columns of a new reply that Post.add_reply gives no value of its own: the model's defaults, as the ORM would write
+# them (each a constant, or NULL).
+NEW_POST_DEFAULTS = {
+    column.key: column.default.arg if column.default is not None else None
+    for column in Post.__table__.columns
+    if column.key in set(NEW_POST_WRITTEN) - {"thread_id", "parent_id", "author_id", "depth", "created_at",
+                                               "body_source", "body_html", "plain_text"}
+}
+assert all(column.default is None or column.default.is_scalar for column in Post.__table__.columns
+           if column.key in NEW_POST_DEFAULTS), "a reply's INSERT writes constants: give it a value in add_reply"
+
+
 @cache
-def next_post_id_sql():
-    """SQLite's next post id as SQL (Post.next_id_and_path), built once: it is evaluated under the write lock."""
-    return select(func.coalesce(func.max(Post.id), 0) + 1).scalar_subquery()
+def reply_statements(dialect: str) -> ReplyStatements:
+    """Post.add_reply's statements, built once per database kind, their values bound when they run.
+
+    The INSERT takes the new post's id and writes its path with it (a path needs the id): on SQLite the largest id + 1,
+    the rowid SQLite would pick itself (the table has no AUTOINCREMENT), read under the write lock; on PostgreSQL the
+    next value of the table's sequence, as a plain INSERT would take it. Both read once, in the one statement.
+    """
+    posts, threads = Post.__table__, Thread.__table__
+    if dialect == "postgresql":
+        new_id = select(func.nextval(func.pg_get_serial_sequence(posts.name, "id")).label("id")).subquery("new_post")
+        digits = cast(new_id.c.id, Text)
+        segment = func.lpad(digits, func.greatest(10, func.length(digits)), "0") + "."  # Post.path_segment
+    else:
+        new_id = select((func.coalesce(func.max(posts.c.id), 0) + 1).label("id")).subquery("new_post")
+        segment = func.printf("%010d.", new_id.c.id)  # Post.path_segment
+    columns = [posts.c[name] for name in NEW_POST_WRITTEN]
+    resubmitted = and_(posts.c.author_id == bindparam("author_id"), posts.c.parent_id == bindparam("parent_id"),
+                       posts.c.body_source == bindparam("body_source"),
+                       posts.c.created_at >= bindparam("since", type_=DateTime))  # within DUPLICATE_WINDOW
+    row = (select(new_id.c.id, bindparam("parent_path", type_=String) + segment,
+                  *(bindparam(column.key, type_=column.type) for column in columns))
+           .where(~exists().where(resubmitted)))
+    now = bindparam("now", type_=DateTime)
+    counters = threads.update().where(threads.c.id == bindparam("thread_id"))
+    return ReplyStatements(
+        duplicate=select(Post).where(resubmitted),
+        insert=posts.insert().from_select(["id", "path", *NEW_POST_WRITTEN], row).returning(posts.c.id),
+        count=counters.values(reply_count=threads.c.reply_count + 1, last_activity_at=now)
+        .returning(threads.c.reply_count, threads.c.last_activity_at),
+        count_imported=counters.values(reply_count=threads.c.reply_count + 1,
+                                       last_activity_at=case((threads.c.last_activity_at < now, now),
+                                                             else_=threads.c.last_activity_at))
+        .returning(threads.c.reply_count, threads.c.last_activity_at),
+    )

@@ -74,21 +74,22 @@ def mentioned_names(html: str) -> list[str]:
 MENTIONED, BLOCKED, MAILED = "mention", "block", "mail"
 
 
-def notifier(body_html: str, replied_to: Post | None = None) -> Callable[[Post], list[Notification]]:
+def notifier(body_html: str, replied_to: Post | None = None) -> Callable[[Post], int]:
     """notify_for, with the post's mentions read from its HTML now: a reply's view calls it before the write lock,
     so the lock is held for notify_for's one SELECT and its INSERTs, not for parsing HTML."""
     names = mentioned_names(body_html)
     return lambda post: notify_for(post, replied_to, names)
 
 
-def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | None = None) -> list[Notification]:
+def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | None = None) -> int:
     """Notify the author of the post replied to, every member mentioned and every follower of the thread: once each,
     never the author, nobody who muted the thread or blocked the author.
 
     `post` is one just written (nothing notifies of it yet: a resubmitted reply is answered with the first, unnotified
     again). `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
     but it is still this post's author who was answered); it defaults to the reply's parent. `names`: the post's
-    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement).
+    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement). Returns
+    how many members were notified.
     """
     answered = None if post.is_opening else replied_to or db.session.get(Post, post.parent_id)
     names = mentioned_names(post.body_html) if names is None else names
@@ -97,7 +98,7 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     statement = recipients_statement(bool(names), answered is not None)
     values = dict(thread_id=post.thread_id, author_id=post.author_id, names=names,
                   answered_author_id=answered.author_id if answered else None)
-    for member_id, reason in db.session.execute(statement, values):
+    for member_id, reason in db.session.connection().execute(statement, values):  # rows only: no ORM needed
         reasons[reason].append(member_id)
     wanted: dict[int, tuple[str, str]] = {}  # recipient -> (kind, topic); the first reason wins
     if answered is not None:
@@ -111,14 +112,22 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     for member_id in reasons[ThreadSubscription.MUTE] + reasons[BLOCKED]:
         wanted.pop(member_id, None)
     if not wanted:
-        return []
+        return 0
     rows = [dict(recipient_id=recipient, actor_id=post.author_id, post_id=post.id, kind=kind, topic=topic)
             for recipient, (kind, topic) in wanted.items()]
-    # One INSERT for them all: the ORM would send one per row on SQLite (it reads each new id back, unused here).
-    db.session.execute(insert(Notification), rows)
-    notifications = [Notification(**row) for row in rows]  # what queue_immediate reads; not added to the session
-    queue_immediate(post, notifications, set(reasons[MAILED]))
-    return notifications
+    # One INSERT for them all, built once: the ORM would send one per row on SQLite (it reads each new id back, unused
+    # here). Through the session: the page cache learns from it which members' pages changed.
+    db.session.execute(notifications_insert(), rows)
+    mailed = set(reasons[MAILED])
+    # What queue_immediate reads, for the members who asked for mail only (not added to the session).
+    queue_immediate(post, [Notification(**row) for row in rows if row["recipient_id"] in mailed], mailed)
+    return len(rows)
+
+
+@cache
+def notifications_insert():
+    """notify_for's INSERT of Notification rows (Core, executemany), built once."""
+    return insert(Notification.__table__)
 
 
 @cache
