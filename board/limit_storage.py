@@ -59,6 +59,20 @@ def window_statement():
     return select(func.count(), func.min(hits.c.expires_at)).where(hits.c.key == key, hits.c.expires_at > now)
 
 
+@cache
+def sweep_statement():
+    """The attempts gone from every window by "now", deleted: built once, not while holding the counts' write lock.
+    SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting."""
+    expired = select(hits.c.id).where(hits.c.expires_at <= bindparam("now", type_=Double)).with_for_update(skip_locked=True)
+    return delete(hits).where(hits.c.id.in_(expired))
+
+
+@cache
+def count_statement():
+    """One counted attempt: built once."""
+    return insert(hits)
+
+
 WINDOWS = "board_limit_windows"  # flask.g key: the windows this request counted, by (key, expiry)
 
 
@@ -99,13 +113,12 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
                 # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
                 connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
             one_at_a_time(connection, key)
-            # Gone from every window; SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting.
-            expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
-            connection.execute(delete(hits).where(hits.c.id.in_(expired)))
+            connection.execute(sweep_statement(), {"now": now})
             counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
             acquired = counted + amount <= limit
             if acquired:
-                connection.execute(insert(hits), [{"key": key, "expires_at": now + expiry}] * amount)
+                attempt = {"key": key, "expires_at": now + expiry}
+                connection.execute(count_statement(), attempt if amount == 1 else [attempt] * amount)
                 counted, oldest = counted + amount, oldest if counted else now + expiry
         remember_window(key, expiry, (oldest - expiry, counted) if counted else (now, 0))
         return acquired
