@@ -10,7 +10,7 @@ from .extensions import db
 from .forms import ReplyForm, edit_form_for
 from .htmx import form_again, fragment_or_redirect, is_htmx
 from .markup import quote_markdown
-from .models import Post, PostRevision, Thread, ViewerState, render_body
+from .models import Film, Post, PostRevision, Thread, ViewerState, render_body
 from .notifications import notifier
 from .previews import preview_response, wants_preview
 from .ranking import reply_url
@@ -94,9 +94,16 @@ def post_statement():
 @cache
 def post_to_vote_statement():
     """What a vote and its fragment read: the post, its thread (locked?) and film (the page cache's tags), built once.
-    Not its author (only author_id is asked)."""
+    Only the columns a vote, its fragment and its redirect (board/ranking.py reply_url) ask: not its author (only
+    author_id), nor its text (its Markdown and HTML, many times the rest of the row), nor the dates."""
     return (db.select(Post).where(Post.id == db.bindparam("post_id"))
-            .options(db.joinedload(Post.thread).joinedload(Thread.film)))
+            .options(db.load_only(*VOTED_POST_COLUMNS),
+                     db.joinedload(Post.thread).load_only(Thread.film_id, Thread.locked)
+                     .joinedload(Thread.film).load_only(Film.slug)))
+
+
+VOTED_POST_COLUMNS = (Post.thread_id, Post.parent_id, Post.author_id, Post.depth, Post.path, Post.score, Post.upvotes,
+                      Post.downvotes, Post.hidden, Post.deleted)
 
 
 def quote_of(post: Post) -> str:
