@@ -116,8 +116,9 @@ def avatar_path(member_id: int, digest: str) -> str:
 class PostLinks:
     """The links and the CSRF token in posts' HTML (templates/posts/_macros.html), cheap for a page of hundreds.
 
-    Each route's URL is built once per request with url_for (a sentinel id, then split) and filled in for every
-    post after that; a member's profile URL once per member. The CSRF token is asked for once, and only when a form
+    Each route's URL is built with url_for once (a sentinel id, then split): per process for a post's own routes
+    (url_for_by_pattern), per request for a focused branch; and filled in for every post after that; a member's
+    profile URL once per member. The CSRF token is asked for once, and only when a form
     needs it: a visitor's page never starts a session.
     """
 
@@ -132,8 +133,9 @@ class PostLinks:
         return filled(self._patterns[key], endpoint, name, value, **fixed)
 
     def post(self, endpoint: str, post_id: int) -> str:
-        """url_for(endpoint, post_id=post_id)."""
-        return self._fill(endpoint, "post_id", post_id)
+        """url_for(endpoint, post_id=post_id), by the pattern url_for_by_pattern keeps for the process (a fragment
+        names one post: built per request, its one URL would cost a url_for)."""
+        return url_for_by_pattern(endpoint, post_id=post_id)
 
     def focus(self, thread_id: int, post_id: int) -> str:
         """The focused view of a reply's branch."""
