@@ -10,6 +10,12 @@ SQLite's busy timeout stays as the backstop for writers outside the board (the s
 While a writer has its turn its process collects no garbage: a collection, in whichever thread allocates past the
 threshold, holds the GIL (and so the writer, and every writer waiting for the lock) for up to milliseconds; the
 collection the allocations call for runs once the writer has let go.
+
+Nor does a writer checkpoint the WAL while it has its turn. SQLite checkpoints inside the COMMIT that takes the WAL past
+1,000 pages (its own write lock already released), and a checkpoint waits for the disk (fsync), up to tens of
+milliseconds: every writer queued behind the turn would wait for it too. So the board's connections never checkpoint by
+themselves (wal_autocheckpoint 0); every CHECKPOINT_WRITES-th write of a process is followed, its turn given back, by a
+passive checkpoint that the writer that made it waits for alone, while the next writer already writes.
 """
 import fcntl
 import gc
@@ -19,6 +25,9 @@ import sqlite3
 import threading
 
 log = logging.getLogger(__name__)
+# A process's write transactions between two checkpoints of the WAL: a vote writes a few pages, so about as often as
+# SQLite's own checkpoint every 1,000 pages of WAL with two worker processes.
+CHECKPOINT_WRITES = 100
 
 
 class WriterQueue:
@@ -35,6 +44,7 @@ class WriterQueue:
             self._pid = os.getpid()
             self._threads = threading.Lock()
             self._holder = None  # the thread whose turn it is
+            self._writes = 0  # turns ended in this process
             self._descriptor = self._open_lock_file()
 
     def _open_lock_file(self) -> int | None:
@@ -66,8 +76,11 @@ class WriterQueue:
         gc.disable()
         return True
 
-    def end_turn(self) -> None:
+    def end_turn(self) -> bool:
+        """Let the next writer in; True when this process's writes call for a checkpoint now (the writer runs it)."""
         self._holder = None
+        self._writes += 1
+        checkpoint_due = self._writes % CHECKPOINT_WRITES == 0
         if self._collecting:
             gc.enable()
         try:
@@ -75,6 +88,7 @@ class WriterQueue:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+        return checkpoint_due
 
 
 class QueuedConnection(sqlite3.Connection):
@@ -88,16 +102,28 @@ class QueuedConnection(sqlite3.Connection):
         if self.writer_queue is not None and not self.has_turn:
             self.has_turn = self.writer_queue.take_turn()
 
-    def end_turn(self) -> None:
+    def end_turn(self) -> bool:
         if self.has_turn:
             self.has_turn = False
-            self.writer_queue.end_turn()
+            return self.writer_queue.end_turn()
+        return False
 
     def commit(self):
+        checkpoint_due = False
         try:
             super().commit()
         finally:
-            self.end_turn()
+            checkpoint_due = self.end_turn()
+        if checkpoint_due:
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Copy the WAL's committed pages into the database, waiting for no reader or writer (PASSIVE): outside the
+        writer's turn, so only this writer waits for the disk. A checkpoint that fails is logged; the next one catches up."""
+        try:
+            self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error as error:
+            log.warning("WAL checkpoint failed (%s): the next one catches up", error)
 
     def rollback(self):
         try:

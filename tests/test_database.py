@@ -375,3 +375,32 @@ def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url
     assert True in collections  # the request collected garbage, outside the writes
     assert False not in collections  # never while a writer had the turn
     assert gc.isenabled()
+
+
+@sqlite_only
+def test_the_wal_is_checkpointed_after_a_writers_turn_never_during_it(app, database_url):
+    """SQLite would checkpoint inside a COMMIT, waiting for the disk with the writer's turn still held (and every
+    queued writer with it): the board's connections never checkpoint by themselves, and every CHECKPOINT_WRITES-th
+    write of a process is followed by a checkpoint once the writer has given its turn back."""
+    from sqlalchemy import event, update
+
+    from board.models import User
+    from board.write_queue import CHECKPOINT_WRITES
+
+    path = database_url.removeprefix("sqlite:///")
+    member = make_user(app, "checkpointer")
+    checkpoints = []  # for each checkpoint: whether another process could have taken the turn meanwhile
+
+    def note(statement):
+        if "wal_checkpoint" in statement:
+            checkpoints.append(writer_queue_is_free(path))
+
+    with app.app_context():
+        db.engine.dispose()
+        event.listen(db.engine, "connect", lambda connection, _record: connection.set_trace_callback(note))
+        assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
+        db.session.commit()
+        for number in range(CHECKPOINT_WRITES + 1):
+            db.session.execute(update(User).where(User.id == member.id).values(bio_source=f"Write {number}"))
+            db.session.commit()
+    assert checkpoints and all(checkpoints)
