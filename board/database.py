@@ -60,7 +60,7 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # each process checkpoints outside the writer's turn (write_queue)
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints come after a writer's turn (write_queue)
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -63,7 +63,8 @@ def window_statement():
 def sweep_statement():
     """The attempts gone from every window by "now", deleted: built once, not while holding the counts' write lock.
     SKIP LOCKED (PostgreSQL only) leaves rows another sweep is deleting."""
-    expired = select(hits.c.id).where(hits.c.expires_at <= bindparam("now", type_=Double)).with_for_update(skip_locked=True)
+    now = bindparam("now", type_=Double)
+    expired = select(hits.c.id).where(hits.c.expires_at <= now).with_for_update(skip_locked=True)
     return delete(hits).where(hits.c.id.in_(expired))
 
 

@@ -109,7 +109,6 @@ class QueuedConnection(sqlite3.Connection):
         return False
 
     def commit(self):
-        checkpoint_due = False
         try:
             super().commit()
         finally:
@@ -119,7 +118,7 @@ class QueuedConnection(sqlite3.Connection):
 
     def checkpoint(self) -> None:
         """Copy the WAL's committed pages into the database, waiting for no reader or writer (PASSIVE): outside the
-        writer's turn, so only this writer waits for the disk. A checkpoint that fails is logged; the next one catches up."""
+        writer's turn, so only this writer waits for the disk. One that fails is logged; the next one catches up."""
         try:
             self.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
         except sqlite3.Error as error:
