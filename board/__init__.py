@@ -9,7 +9,7 @@ from . import (
     assets, cli, errors, limits, logs, mail, member_pages, notices, page_cache, post_html, security, settings, spoilers,
     templating,
 )
-from .database import tune_sqlite
+from .database import tune_postgresql, tune_sqlite
 from .extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     with app.app_context():
         tune_sqlite(db.engine)
+        tune_postgresql(db.engine)
 
     from . import (
         account, admin, auth, feeds, film_logs, films, following, health, members, moderation, notifications, posts, reading,

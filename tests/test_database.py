@@ -3,10 +3,11 @@ import fcntl
 import os
 import platform
 import stat
+import tempfile
 import threading
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from board.database import writer_lock_path
@@ -22,6 +23,7 @@ POSTGRES_URL = os.environ.get("BOARD_TEST_POSTGRES_URL") or (
     TEST_DATABASE_URL if SUITE_ON_POSTGRES else "postgresql://postgres@127.0.0.1:5432/test"
 ).replace("postgresql://", "postgresql+psycopg://")
 sqlite_only = pytest.mark.skipif(bool(TEST_DATABASE_URL), reason="checks SQLite tuning; the suite runs on another database")
+postgres_only = pytest.mark.skipif(not SUITE_ON_POSTGRES, reason="checks PostgreSQL tuning; the suite runs on SQLite")
 
 
 @sqlite_only
@@ -141,6 +143,56 @@ def other_writer_gets_the_lock(database_path: str) -> bool:
         return False
     finally:
         connection.close()
+
+
+def pooled_connections(app) -> list:
+    """The psycopg connections the app's pool opens from now on."""
+    opened = []
+    with app.app_context():
+        db.engine.dispose()
+        event.listen(db.engine, "connect", lambda dbapi_connection, _record: opened.append(dbapi_connection))
+    return opened
+
+
+def wire_messages(connection, request) -> str:
+    """libpq's trace of what went over `connection` while `request()` ran."""
+    with tempfile.TemporaryFile() as trace:
+        connection.pgconn.trace(trace.fileno())
+        try:
+            request()
+        finally:
+            connection.pgconn.untrace()  # flushes the trace
+        trace.seek(0)
+        return trace.read().decode()
+
+
+@postgres_only
+def test_a_request_on_a_pooled_connection_pings_it_with_its_own_begin(app_factory):
+    """pool_pre_ping's round trip opens the request's transaction (database.tune_postgresql): no SELECT 1 or empty
+    query before it, and no second BEGIN."""
+    app = app_factory(PAGE_CACHE_SECONDS=0)
+    opened = pooled_connections(app)
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # a fresh connection: not pinged
+    assert len(opened) == 1
+    sent = [line.split("\t")[3:5] for line in wire_messages(opened[0], lambda: client.get("/")).splitlines()
+            if "\tF\t" in line]
+    assert sent[0] == ["Query", ' "BEGIN"'] and sent.count(["Query", ' "BEGIN"']) == 1
+    assert sent[-1] == ["Query", ' "ROLLBACK"']  # the request's one transaction, ended as the pool takes it back
+
+
+@postgres_only
+def test_a_pooled_connection_the_server_ended_is_replaced_before_a_request_uses_it(app_factory):
+    app = app_factory(PAGE_CACHE_SECONDS=0)
+    opened = pooled_connections(app)
+    client = app.test_client()
+    assert client.get("/").status_code == 200
+    other = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])  # as a restart would, the server ends the pooled one
+    with other.begin() as connection:
+        connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": opened[0].info.backend_pid})
+    other.dispose()
+    assert client.get("/").status_code == 200
+    assert opened[0].closed and len(opened) == 2  # replaced by a new connection before the request used it
 
 
 @sqlite_only
