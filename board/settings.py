@@ -42,6 +42,7 @@ DEFAULTS = {
     # A post at its 100,000-character limit is ~0.1-1.2 MB as form data (each non-ASCII character is 6-12 bytes
     # percent-encoded): 4 MiB lets even one over the limit reach the form, which says so and keeps the text.
     "MAX_CONTENT_LENGTH": 4 * 1024 * 1024,
+    # A ping before a request uses a pooled connection: on PostgreSQL, the request's own BEGIN (board/database.py).
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "WTF_CSRF_TIME_LIMIT": None,  # a token lives as long as the session, so an open page never goes stale
     "WTF_CSRF_SSL_STRICT": True,
