@@ -1,6 +1,7 @@
 """Database engine tuning and the few SQL expressions that differ between SQLite and PostgreSQL."""
 import os
 import time
+import weakref
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
@@ -79,21 +80,40 @@ def tune_sqlite(engine: Engine) -> None:
 
 
 def tune_postgresql(engine: Engine) -> None:
-    """On PostgreSQL (psycopg), the pool's ping before lending a connection (pool_pre_ping) opens the transaction the
-    request then runs in: one round trip for both. psycopg would otherwise send its own BEGIN before the first
-    statement, right after the ping's SELECT 1 — on a member's cached thread page, one round trip of five.
+    """Two round trips and the server's parsing and planning saved on each request on PostgreSQL (psycopg).
 
-    Only in a request (every request runs in the session's transaction; a script may ask a connection for
-    AUTOCOMMIT, which psycopg refuses once a transaction is open), and only where the BEGIN would be psycopg's own
-    plain one. A connection that does not answer the BEGIN gets the usual ping, which finds it dead."""
+    The pool's ping before lending a connection (pool_pre_ping) opens the transaction the request then runs in: one
+    round trip for both (psycopg would send its own BEGIN right after the ping's SELECT 1). And a request's
+    transaction is rolled back without psycopg forgetting its prepared statements: psycopg's rollback() drops them
+    all, in case the transaction changed the schema, so a board whose every read ends in a rollback never prepared
+    any, and the server parsed and planned every statement of every request (on a member's cached thread page,
+    two thirds of the server's CPU). No request changes the schema (migrations run from the command line).
+
+    Only in a request (a transaction its ping began: the session is rolled back after the request has ended): a
+    script may change the schema, or ask a connection for AUTOCOMMIT, which psycopg refuses once
+    a transaction is open. A connection that does not answer the BEGIN gets the usual ping, which finds it dead; a
+    ROLLBACK that fails is left to psycopg's rollback(), which raises."""
     if engine.dialect.name != "postgresql" or engine.dialect.driver != "psycopg":
         return
-    ping = engine.dialect.do_ping
+    ping, rollback = engine.dialect.do_ping, engine.dialect.do_rollback
+    lent_to_requests = weakref.WeakSet()  # connections whose transaction a request's ping began
 
     def ping_by_beginning(dbapi_connection) -> bool:
-        return (has_request_context() and began_transaction(dbapi_connection)) or ping(dbapi_connection)
+        if has_request_context() and began_transaction(dbapi_connection):
+            lent_to_requests.add(dbapi_connection)
+            return True
+        return ping(dbapi_connection)
+
+    def rollback_keeping_prepared_statements(connection) -> None:
+        dbapi_connection = getattr(connection, "dbapi_connection", connection)  # (the pool's proxy of it, mostly)
+        if dbapi_connection in lent_to_requests:
+            lent_to_requests.discard(dbapi_connection)
+            if rolled_back(dbapi_connection.pgconn):
+                return
+        rollback(connection)
 
     engine.dialect.do_ping = ping_by_beginning
+    engine.dialect.do_rollback = rollback_keeping_prepared_statements
 
 
 def began_transaction(connection) -> bool:
@@ -104,6 +124,17 @@ def began_transaction(connection) -> bool:
         return False
     result = connection.pgconn.exec_(b"BEGIN")
     return result.status == ExecStatus.COMMAND_OK and connection.info.transaction_status == TransactionStatus.INTRANS
+
+
+def rolled_back(pgconn) -> bool:
+    """ROLLBACK on a connection in a transaction (nothing to do on an idle one), as psycopg's rollback() sends it but
+    keeping psycopg's prepared statements: True if the connection is now idle, False if not sent or refused."""
+    if pgconn.transaction_status == TransactionStatus.IDLE:
+        return True
+    if pgconn.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
+        return False  # a query under way, or the connection lost
+    result = pgconn.exec_(b"ROLLBACK")
+    return result.status == ExecStatus.COMMAND_OK and pgconn.transaction_status == TransactionStatus.IDLE
 
 
 def writer_lock_path(database: str | None) -> str | None:

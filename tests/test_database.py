@@ -182,6 +182,22 @@ def test_a_request_on_a_pooled_connection_pings_it_with_its_own_begin(app_factor
 
 
 @postgres_only
+def test_the_statements_requests_repeat_are_prepared_once_not_parsed_and_planned_each_time(app_factory):
+    """Each request's transaction ends in a rollback that keeps psycopg's prepared statements (database.rolled_back):
+    a page asked for more than psycopg's prepare_threshold (5) times binds its statements, it never parses them."""
+    app = app_factory(PAGE_CACHE_SECONDS=0)
+    opened = pooled_connections(app)
+    client = app.test_client()
+    for _ in range(7):
+        assert client.get("/").status_code == 200
+    sent = [line.split("\t")[3:5] for line in wire_messages(opened[0], lambda: client.get("/")).splitlines()
+            if "\tF\t" in line]
+    kinds = [message[0] for message in sent]
+    assert "Bind" in kinds and "Parse" not in kinds  # the front page's statements, each bound to its prepared one
+    assert sent[-1] == ["Query", ' "ROLLBACK"']
+
+
+@postgres_only
 def test_a_pooled_connection_the_server_ended_is_replaced_before_a_request_uses_it(app_factory):
     app = app_factory(PAGE_CACHE_SECONDS=0)
     opened = pooled_connections(app)
