@@ -12,6 +12,7 @@ import pytest
 import redis
 from flask import before_render_template
 from flask_migrate import downgrade, upgrade
+from sqlalchemy import event
 
 from board import file_cache, page_cache
 from board.extensions import db
@@ -248,6 +249,29 @@ def test_with_redis_the_pages_live_in_redis_and_every_server_sees_a_write(app_fa
     assert any(f"/threads/{thread.id}".encode() in key for key in keys)
     make_reply(first, thread.opening_post, make_user(first), "Written through the first server.")
     assert "Written through the first server." in visit(visitor, f"/threads/{thread.id}").get_data(as_text=True)
+    dispose(second)
+
+
+def test_with_redis_a_worker_reads_a_kept_page_from_redis_only_when_it_changed(app_factory, database_url, redis_url):
+    """Each worker holds the pages it kept or read last (board/page_cache.py kept_entry): between writes it asks
+    Redis for the page's tag versions only, not for the ~440 KB copy; a write anywhere (here through another
+    server) renews the copy at the next request."""
+    first = app_factory(REDIS_URL=redis_url, PAGE_CACHE_DIR=None)
+    second = make_test_app(database_url, REDIS_URL=redis_url, CACHE_KEY_PREFIX=first.config["CACHE_KEY_PREFIX"])
+    thread = make_thread(first, make_user(first))
+    url, visitor = f"/threads/{thread.id}", first.test_client()
+    kept = visit(visitor, url).get_data(as_text=True)
+    with redis.Redis.from_url(redis_url) as server:
+        (key,) = [key for key in server.keys(f"{first.config['CACHE_KEY_PREFIX']}page:*") if url.encode() in key]
+        server.delete(key)  # gone from Redis: only the worker's own copy is left
+    statements = []
+    with first.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    assert visit(visitor, url).get_data(as_text=True) == kept
+    assert statements == []  # served from the worker's copy: no render
+    make_reply(second, thread.opening_post, make_user(second), "Written through the second server.")
+    assert "Written through the second server." in visit(visitor, url).get_data(as_text=True)
     dispose(second)
 
 
