@@ -2,8 +2,9 @@
 
 `.venv/bin/python -m benchmarks.render` builds a small throwaway board (SQLite in a temporary folder, the same
 synthetic content as `make bench`), turns the page cache off, and times the thread page through Flask's test client
-with the CPU clock of this thread (time.thread_time: no waiting, no other processes). It prints median and p90 over
-RUNS requests after WARMUP (`uncached_render()` returns them), and a member's page filled from the copy every member
+with the CPU clock of this thread (time.thread_time: no waiting, no other processes), the two threads' pages asked
+for in turn. It prints median and p90 over RUNS requests of each after WARMUP (`uncached_render()` returns them),
+and a member's page filled from the copy every member
 shares (cache on, the copy kept: "member_shared"). `make bench` reports the same figures as its
 "uncached render" rows, measured with `measure()` on its own synthetic board, in a fresh process, before any server.
 
@@ -64,18 +65,26 @@ def logged_in_client(app, landmarks: Landmarks):
     return client
 
 
-def cpu_ms(client, path: str, runs: int, warmup: int) -> dict:
-    """Median, p90 and mean CPU milliseconds of GET path (each response checked to be a whole page)."""
-    samples = []
+def cpu_ms(client, paths: dict[str, str], runs: int, warmup: int) -> dict:
+    """{key: median, p90 and mean CPU milliseconds of GET path} for each of `paths` ({key: path}), each response
+    checked to be a whole page. The pages are asked for in turn, one of each per round: pages compared with each
+    other (the 1,000-reply page with the 200's) are measured under the same conditions, whatever the machine's speed
+    does meanwhile (it moved by more than a third between runs a minute apart)."""
+    samples = {key: [] for key in paths}
     for number in range(warmup + runs):
-        started = time.thread_time()
-        response = client.get(path)
-        spent = time.thread_time() - started
-        if response.status_code != 200 or b"</html>" not in response.data:
-            raise SystemExit(f"GET {path} answered {response.status_code}")
-        if number >= warmup:
-            samples.append(spent * 1000)
-    samples.sort()
+        for key, path in paths.items():
+            started = time.thread_time()
+            response = client.get(path)
+            spent = time.thread_time() - started
+            if response.status_code != 200 or b"</html>" not in response.data:
+                raise SystemExit(f"GET {path} answered {response.status_code}")
+            if number >= warmup:
+                samples[key].append(spent * 1000)
+    return {key: summary(values, runs) for key, values in samples.items()}
+
+
+def summary(samples: list[float], runs: int) -> dict:
+    samples = sorted(samples)
     return {"median": round(statistics.median(samples), 2), "p90": round(samples[int(0.9 * (len(samples) - 1))], 2),
             "mean": round(statistics.fmean(samples), 2), "runs": runs}
 
@@ -87,12 +96,11 @@ def measure(database_url: str, landmarks: Landmarks, runs: int = RUNS, warmup: i
     `make bench` calls this in a fresh process on its own board (its gc.freeze() then touches nothing else)."""
     app = measuring_app(database_url, cache_dir)
     clients = {"visitor": app.test_client(), "member": logged_in_client(app, landmarks)}
-    figures = {viewer: {key: cpu_ms(clients[viewer], f"/threads/{getattr(landmarks, key)}", runs, warmup)
-                        for key in THREADS} for viewer in VIEWERS}
+    paths = {key: f"/threads/{getattr(landmarks, key)}" for key in THREADS}
+    figures = {viewer: cpu_ms(clients[viewer], paths, runs, warmup) for viewer in VIEWERS}
     with tempfile.TemporaryDirectory(prefix="reelboard-render-shared-") as folder:
         kept = logged_in_client(measuring_app(database_url, cache_dir or folder, cache_seconds=3600), landmarks)
-        figures[SHARED_MEMBER] = {key: cpu_ms(kept, f"/threads/{getattr(landmarks, key)}", runs, warmup)
-                                  for key in THREADS}
+        figures[SHARED_MEMBER] = cpu_ms(kept, paths, runs, warmup)
     return figures
 
 
