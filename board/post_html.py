@@ -9,14 +9,15 @@ and author (the "author" badge), whom it is said to answer (ranking.ReplyingTo: 
 the parent is just above it), the wording of its relative times, how many replies are folded or cut under it, and
 what kind of reader sees it (a visitor; a member who wrote it — the "you" badge — or not, banned or not) with that
 reader's vote on it and whether they blocked its author or saved it (models.ViewerState). The session's CSRF token
-is left as a marker in kept HTML and filled in once per page. Moderators see tools that depend on more (the author's
+is left as a marker in kept HTML and filled in once per page. Kept HTML is UTF-8: a thread page's walk goes into the
+encoded page as it is (walk_apart, put_walk_back). Moderators see tools that depend on more (the author's
 role and ban), so their replies, and any fragment answering an action, are rendered afresh.
 """
 import secrets
 import threading
 from collections import OrderedDict
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -29,8 +30,10 @@ from .templating import post_links, time_ago
 POST_HTML_CACHE_CHARS = 8_000_000
 # Stands in for the CSRF token in kept HTML: random per process, so no post can contain it.
 CSRF_MARKER = f"csrf-{secrets.token_hex(16)}"
-# What the walk writes between replies: the lists closed before a reply (board/tree.py), then the reply itself.
-FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = "</ol></li>", "</ol></details></li>", "\n    "
+# What the walk writes between replies, as UTF-8: the lists closed before a reply (board/tree.py), then the reply.
+FIRST_CLOSE, LATER_CLOSE, BEFORE_REPLY = b"</ol></li>", b"</ol></details></li>", b"\n    "
+# Stands in for the walk in a page rendered with it apart (walk_apart): random per process, so no post contains it.
+WALK_MARKER = f"walk-{secrets.token_hex(16)}"
 REPLY_FORM = "posts/_reply_form.html"
 
 
@@ -84,13 +87,26 @@ def reply_walk(reading, viewer, votes, links, reply) -> str:
     in a plain str (templates/threads/_replies.html writes it unescaped: a Markup of it would be a copy):
     reply(post, viewer, votes, links, reading) — the macro — for each, from the cache where this state was
     rendered before; only a state not seen before makes its row a Post. In the copy shared by members
-    (board/member_pages.py), each reply twice: as its author sees it, and as everyone else does."""
+    (board/member_pages.py), each reply twice: as its author sees it, and as everyone else does.
+
+    Kept as UTF-8 and joined as bytes: for a page rendered with its walk apart (walk_apart), the walk is left in
+    g and WALK_MARKER written in its place, so hundreds of KB of replies are neither copied by Jinja's join of the
+    page nor encoded again for the response."""
+    walk = b"".join(walk_parts(reading, viewer, votes, links, reply))
+    if g.pop("walk_apart", False):
+        g.walk = walk
+        return WALK_MARKER
+    return walk.decode()
+
+
+def walk_parts(reading, viewer, votes, links, reply) -> list[bytes]:
+    """reply_walk's parts, UTF-8, in order."""
     cache, thread = current_app.extensions.get("post_html"), reading.root.thread
     if cache is None or viewer.can_moderate():
-        return "".join(
-            closing(closes) + BEFORE_REPLY + str(reply(Post.from_row(row, thread), viewer, votes, links, reading))
+        return [
+            closing(closes) + BEFORE_REPLY + str(reply(Post.from_row(row, thread), viewer, votes, links, reading)).encode()
             for row, closes in reading.tree.items
-        )
+        ]
     member, shared = viewer.is_authenticated, marking(votes)
     reader = (member, member and viewer.is_banned(), shared, request.script_root)
     described, now = (thread.locked, thread.author_id), utcnow()
@@ -98,7 +114,7 @@ def reply_walk(reading, viewer, votes, links, reply) -> str:
     # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
     blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
 
-    def opening(post, own) -> tuple[str, ...]:
+    def opening(post, own) -> tuple[bytes, ...]:
         nonlocal marked
         vote = votes.get(post.id, 0) if member else 0
         key = reply_key(post, reader, own, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
@@ -114,18 +130,33 @@ def reply_walk(reading, viewer, votes, links, reply) -> str:
             else:
                 html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
             # Kept cut where the token goes: a member's page joins the pieces with theirs (one copy, no search).
-            pieces = tuple(html.split(CSRF_MARKER))
+            pieces = tuple(piece.encode() for piece in html.split(CSRF_MARKER))
             cache.put(key, pieces, len(html))
         return pieces
 
     # Each part appended as it is (never concatenated per reply: a reply's HTML is copied once, by the last join).
-    token, parts = links.csrf_token if member else "", []
+    token, parts = links.csrf_token.encode() if member else b"", []
     for post, closes in reading.tree.items:
         if closes:
             parts.append(closing(closes))
         parts.append(BEFORE_REPLY)
         parts.append(token.join(opening(post, None if shared else member and viewer.id == post.author_id)))
-    return "".join(parts)
+    return parts
+
+
+def walk_apart() -> None:
+    """Render this request's page with its reply walk apart (reply_walk); put_walk_back joins them."""
+    g.walk_apart = True
+
+
+def put_walk_back(page: str) -> bytes | str:
+    """The page rendered after walk_apart, as UTF-8 with its walk in its place; a page with no walk as it is."""
+    g.pop("walk_apart", None)
+    walk = g.pop("walk", None)
+    if walk is None:
+        return page
+    before, _, after = page.partition(WALK_MARKER)
+    return b"".join((before.encode(), walk, after.encode()))
 
 
 def opening_post_html(post, viewer, votes, article) -> Markup:
@@ -171,9 +202,9 @@ def end_reply_form(parent, form) -> Markup:
     return Markup(html.replace(CSRF_MARKER, token))
 
 
-def closing(closes: int) -> str:
+def closing(closes: int) -> bytes:
     """The lists closed before a reply: the previous reply's own (never folded), then its ancestors' (folded)."""
-    return FIRST_CLOSE + LATER_CLOSE * (closes - 1) if closes else ""
+    return FIRST_CLOSE + LATER_CLOSE * (closes - 1) if closes else b""
 
 
 def init_app(app) -> None:

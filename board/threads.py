@@ -13,6 +13,7 @@ from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
 from .spoilers import open_spoilers
 from .posts import post_html
+from .post_html import put_walk_back, walk_apart
 from .previews import preview_response, wants_preview
 from .ranking import DEFAULT_REPLY_SORT, REPLY_SORTS, read_page
 
@@ -69,7 +70,15 @@ def render_reading(template: str, thread: Thread, reading, **context):
     # but not on the page are never asked for.
     votes = (ViewerState.of_posts_between(current_user, thread.id, min(shown), max(shown), thread.film_id)
              if current_user.is_authenticated else ViewerState())
-    page = render_template(
+    if votes.spoilers_open:
+        return open_spoilers(render_page(template, thread, reading, votes, context))
+    walk_apart()  # the replies, kept as UTF-8, joined into the encoded page as they are (board/post_html.py)
+    return put_walk_back(render_page(template, thread, reading, votes, context))
+
+
+def render_page(template: str, thread: Thread, reading, votes: ViewerState, context: dict) -> str:
+    """The page for the viewer of this request, their votes and choices on it given."""
+    return render_template(
         template,
         thread=thread,
         opening=reading.root,
@@ -80,7 +89,6 @@ def render_reading(template: str, thread: Thread, reading, **context):
         pin_form=PinForm() if current_user.can_moderate() else None,
         **context,
     )
-    return open_spoilers(page) if votes.spoilers_open else page
 
 
 @bp.route("/threads/new", methods=["GET", "POST"])
