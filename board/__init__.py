@@ -23,9 +23,15 @@ class DatabaseId(IntegerConverter):
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+class Board(Flask):
+    """Flask, with the board's Jinja environment (board/templating.py BoardEnvironment)."""
+
+    jinja_environment = templating.BoardEnvironment
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the board: configuration, extensions, blueprints, error pages and commands."""
-    app = Flask(
+    app = Board(
         __name__,
         instance_path=str(ROOT / "instance"),
         instance_relative_config=True,
