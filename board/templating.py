@@ -10,6 +10,7 @@ from flask.templating import Environment
 from flask_wtf.csrf import generate_csrf
 from flask_login import current_user
 
+from .assets import fingerprint
 from .forms import BAN_TERMS, LEAVING_CHOICES, ROLE_CHOICES
 from .models import MAX_DEPTH, avatar_colour, initials, is_deleted_name, shown_name, utcnow
 
@@ -75,10 +76,15 @@ def url_for_by_pattern(endpoint: str, **values) -> str:
     The route is built once per endpoint (with a sentinel id) and then filled in by string formatting, which
     gives the same URL as url_for for the same id. Other URLs (names, query strings, anchors, external URLs: the
     page's links around the posts) are built once per process for the same values, host and script root
-    (`remembered_url`); static files and blueprint-relative endpoints go to url_for itself.
+    (`remembered_url`), and so are static files' once their fingerprint is known (board/assets.py reads it once per
+    process, but in debug mode); blueprint-relative endpoints go to url_for itself.
     """
-    if endpoint.startswith(".") or endpoint == "static" or not has_request_context():
+    if endpoint.startswith(".") or not has_request_context():
         return url_for(endpoint, **values)
+    if endpoint == "static":
+        if current_app.debug or fingerprint(values.get("filename", "")) is None:
+            return url_for(endpoint, **values)
+        return remembered_url(endpoint, values)
     if len(values) != 1:
         return remembered_url(endpoint, values)
     (name, value), = values.items()

@@ -332,3 +332,16 @@ def test_htmx_posts_still_work_with_gzip_accepted(app, client):
     body = gzip.decompress(response.data) if response.headers.get("Content-Encoding") == "gzip" else response.data
     assert body.decode().lstrip().startswith(f'<form class="vote" id="vote-{reply.id}"')
     assert '<span class="vote__score">1 point</span>' in body.decode()
+
+
+def test_a_page_links_a_static_file_with_its_fingerprint_once_it_is_there(app, client, tmp_path):
+    """Pages remember static URLs (board/templating.py url_for_by_pattern) only once the file has a fingerprint:
+    a file that appears later is linked with its own."""
+    from board.templating import url_for_by_pattern
+
+    app.static_folder = str(tmp_path)
+    with app.test_request_context():
+        assert url_for_by_pattern("static", filename="late.css") == "/static/late.css"
+        (tmp_path / "late.css").write_text("a {}")
+        assert url_for_by_pattern("static", filename="late.css") == f"/static/late.css?v={digest(b'a {}')}"
+        assert url_for_by_pattern("static", filename="late.css") == url_for("static", filename="late.css")

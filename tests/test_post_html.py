@@ -158,7 +158,8 @@ def test_urls_remembered_for_a_page_are_url_fors_own_for_each_script_root_and_ho
     cases = [("threads.index", {"sort": "new"}), ("auth.login", {"next": "/threads/3?page=2"}),
              ("auth.login", {"next": None}), ("threads.show", {"thread_id": 3, "sort": "old", "_anchor": "replies"}),
              ("threads.show", {"thread_id": 3, "_external": True}), ("members.profile", {"name": "zoë"}),
-             ("reading.new_replies", {"thread_id": 1, "since": 5, "seen": 0})]
+             ("reading.new_replies", {"thread_id": 1, "since": 5, "seen": 0}), ("static", {"filename": "app.css"}),
+             ("static", {"filename": "no-such-file.css"})]
     for base_url in ("http://localhost/", "http://localhost/board/", "http://127.0.0.1:8000/board/"):
         with app.test_request_context("/", base_url=base_url):
             for endpoint, values in cases * 2:  # built, then remembered
