@@ -52,6 +52,19 @@ class PostHtmlCache:
             self._entries.move_to_end(key)
             return held[0]
 
+    def get_many(self, keys: list) -> list:
+        """[get(key) for key in keys], in one hold of the lock (a thread page looks up each of its replies)."""
+        entries, found = self._entries, []
+        with self._lock:
+            for key in keys:
+                held = entries.get(key)
+                if held is None:
+                    found.append(None)
+                else:
+                    entries.move_to_end(key)
+                    found.append(held[0])
+        return found
+
     def put(self, key, html, size: int | None = None) -> None:
         """Keep `html` (or anything else `size` characters long) under `key`, the least recently read out first."""
         size = len(html) if size is None else size
@@ -63,23 +76,29 @@ class PostHtmlCache:
                 self.chars -= self._entries.popitem(last=False)[1][1]
 
 
-def reply_key(post, reader: tuple, own: bool, vote: int, thread: tuple, replying_to, more: int, shown: int, now,
-              blocked: bool, saved: bool, author: tuple | None = None) -> tuple:
-    """Every value a reply's opening in the walk is made of, for a reader (not a moderator) described by `reader`
-    (member, banned, the shared copy of board/member_pages.py or not, the script root) who wrote it (`own`) or not,
-    in a thread described by `thread` (locked, its author's id). The body by its hash (64 bits, within one process,
-    beside the post's id and edit time): a key does not keep a second copy of a long post. `author`: the author's
-    name, display name and avatar digest, where `post` is a Post and not a page row (which has them as columns)."""
+def reply_key(post, context: tuple, own: bool, vote: int, replying_to, more: int, shown: int, now, blocked: bool,
+              saved: bool, author: tuple | None = None) -> tuple:
+    """Every value a reply's opening in the walk is made of, for a reader (not a moderator) who wrote it (`own`) or
+    not, on a page described by `context` (reader_context: who reads it, in what thread). The body by its hash (64
+    bits, within one process, beside the post's id and edit time): a key does not keep a second copy of a long post.
+    `author`: the author's name, display name and avatar digest, where `post` is a Post and not a page row (which has
+    them as columns)."""
     body, edited_at = post.body_html, post.edited_at
     if author is None:
         author = (post.author_username, post.author_display_name, post.author_avatar_digest)
     return (
         post.id, hash(body), len(body), post.score, post.hidden, post.hidden_reason, post.deleted,
-        post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id, *author,
-        post.thread_id, post.parent_id is None, *thread, replying_to,
-        time_ago(post.created_at, now), time_ago(edited_at, now) if edited_at else None, more, shown,
-        own, vote, blocked, saved, *reader,
+        post.marked_spoiler, post.created_at, edited_at, post.edited_by_moderator, post.author_id, author,
+        post.thread_id, post.parent_id is None, replying_to, time_ago(post.created_at, now),
+        time_ago(edited_at, now) if edited_at else None, more, shown, own, vote, blocked, saved, context,
     )
+
+
+def reader_context(viewer, shared: bool, thread) -> tuple:
+    """What a reply's HTML takes from the page around it, the same for all its replies: the reader (member, banned,
+    the shared copy of board/member_pages.py or not), the script root, and the thread (locked, its author's id)."""
+    member = viewer.is_authenticated
+    return member, member and viewer.is_banned(), shared, request.script_root, thread.locked, thread.author_id
 
 
 def reply_walk(reading, viewer, votes, links, reply) -> str:
@@ -108,39 +127,41 @@ def walk_parts(reading, viewer, votes, links, reply) -> list[bytes]:
             for row, closes in reading.tree.items
         ]
     member, shared = viewer.is_authenticated, marking(votes)
-    reader = (member, member and viewer.is_banned(), shared, request.script_root)
-    described, now = (thread.locked, thread.author_id), utcnow()
+    context, now = reader_context(viewer, shared, thread), utcnow()
     continued, folds, replying_to, marked = reading.continued, reading.folds, reading.replying_to, None
     # The viewer's own choices (models.ViewerState): the authors they blocked, the posts they saved.
     blocked, saved = getattr(votes, "blocked", ()), getattr(votes, "bookmarked", ())
+    me = None if shared or not member else viewer.id  # "own": None in the shared copy, else whether they wrote it
+    keys = [reply_key(post, context, None if shared else post.author_id == me, votes.get(post.id, 0) if member else 0,
+                      replying_to.get(post.id), continued.get(post.id, 0), folds.get(post.id, 0), now,
+                      member and post.author_id in blocked, member and post.id in saved)
+            for post, _ in reading.tree.items]
+    kept = cache.get_many(keys)
 
-    def opening(post, own) -> tuple[bytes, ...]:
+    def rendered(post) -> tuple[tuple[bytes, ...], int]:
+        """The reply's opening for a state not seen before, cut where the CSRF token goes, as UTF-8."""
         nonlocal marked
-        vote = votes.get(post.id, 0) if member else 0
-        key = reply_key(post, reader, own, vote, described, replying_to.get(post.id), continued.get(post.id, 0),
-                        folds.get(post.id, 0), now, member and post.author_id in blocked, member and post.id in saved)
-        pieces = cache.get(key)
-        if pieces is None:
-            if marked is None:
-                marked = links.with_csrf_token(CSRF_MARKER)
-            if shared:  # as its author sees it, and as everyone else does: only where they differ twice
-                html = alternatives_of(post.author_id, *(
-                    str(reply(Post.from_row(post, thread), reader_viewer, votes, marked, reading))
-                    for reader_viewer, _start, _end in readers_of(post, viewer, votes)))
-            else:
-                html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
-            # Kept cut where the token goes: a member's page joins the pieces with theirs (one copy, no search).
-            pieces = tuple(piece.encode() for piece in html.split(CSRF_MARKER))
-            cache.put(key, pieces, len(html))
-        return pieces
+        if marked is None:
+            marked = links.with_csrf_token(CSRF_MARKER)
+        if shared:  # as its author sees it, and as everyone else does: only where they differ twice
+            html = alternatives_of(post.author_id, *(
+                str(reply(Post.from_row(post, thread), reader_viewer, votes, marked, reading))
+                for reader_viewer, _start, _end in readers_of(post, viewer, votes)))
+        else:
+            html = str(reply(Post.from_row(post, thread), viewer, votes, marked, reading))
+        # Kept cut where the token goes: a member's page joins the pieces with theirs (one copy, no search).
+        return tuple(piece.encode() for piece in html.split(CSRF_MARKER)), len(html)
 
     # Each part appended as it is (never concatenated per reply: a reply's HTML is copied once, by the last join).
     token, parts = links.csrf_token.encode() if member else b"", []
-    for post, closes in reading.tree.items:
+    for (post, closes), key, pieces in zip(reading.tree.items, keys, kept):
+        if pieces is None:
+            pieces, size = rendered(post)
+            cache.put(key, pieces, size)
         if closes:
             parts.append(closing(closes))
         parts.append(BEFORE_REPLY)
-        parts.append(token.join(opening(post, None if shared else member and viewer.id == post.author_id)))
+        parts.append(token.join(pieces))
     return parts
 
 
@@ -175,9 +196,9 @@ def opening_post_html(post, viewer, votes, article) -> Markup:
     member, shared, author = viewer.is_authenticated, marking(votes), post.author
     own = None if shared else member and viewer.id == post.author_id
     key = ("opening", *reply_key(
-        post, (member, member and viewer.is_banned(), shared, request.script_root), own,
-        votes.get(post.id, 0) if member else 0, (post.thread.locked, post.thread.author_id), None, 0, 0, utcnow(),
-        member and post.author_id in getattr(votes, "blocked", ()), member and post.id in getattr(votes, "bookmarked", ()),
+        post, reader_context(viewer, shared, post.thread), own, votes.get(post.id, 0) if member else 0, None, 0, 0,
+        utcnow(), member and post.author_id in getattr(votes, "blocked", ()),
+        member and post.id in getattr(votes, "bookmarked", ()),
         author=(author.username, author.display_name, author.avatar_digest)))
     html = cache.get(key)
     if html is None:

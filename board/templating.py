@@ -2,7 +2,7 @@
 import copy
 import json
 from collections import ChainMap
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cached_property
 
 from flask import current_app, g, has_request_context, request, url_for
@@ -35,6 +35,7 @@ HTMX_CONFIG = json.dumps(
     },
     separators=(",", ":"),
 )
+SECOND = timedelta(seconds=1)
 UNITS = [("year", 365 * 86400), ("month", 30 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)]
 
 
@@ -201,7 +202,7 @@ def absolute_url(endpoint: str, **values) -> str:
 
 def time_ago(moment: datetime, now: datetime | None = None) -> str:
     """'just now', '1 minute ago', '3 hours ago', '2 years ago'."""
-    seconds = max(0, int(((now or utcnow()) - moment).total_seconds()))
+    seconds = max(0, ((now or utcnow()) - moment) // SECOND)  # whole seconds (no float: a page asks for hundreds)
     for unit, size in UNITS:
         if seconds >= size:
             count = seconds // size

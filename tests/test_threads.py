@@ -227,3 +227,17 @@ def test_a_body_of_exactly_the_limit_is_accepted_with_crlf_counted_once(app, cli
     with app.app_context():
         stored = db.session.scalar(db.select(Post.body_source))
         assert len(stored) == 99_999 and "\r" not in stored
+
+
+@pytest.mark.parametrize(("age", "wording"), [
+    (timedelta(seconds=-5), "just now"), (timedelta(seconds=59, microseconds=999_999), "just now"),
+    (timedelta(seconds=60), "1 minute ago"), (timedelta(minutes=2, microseconds=1), "2 minutes ago"),
+    (timedelta(days=1, microseconds=-1), "23 hours ago"), (timedelta(days=1), "1 day ago"),
+    (timedelta(days=13, hours=23), "1 week ago"), (timedelta(days=60), "2 months ago"),
+    (timedelta(days=730, seconds=1), "2 years ago"),
+])
+def test_relative_times_count_whole_units_down(age, wording):
+    from board.templating import time_ago
+
+    now = utcnow()
+    assert time_ago(now - age, now) == wording
