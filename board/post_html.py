@@ -21,6 +21,7 @@ from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from .forms import ReplyForm
 from .member_pages import alternatives_of, marking, readers_of
 from .models import Post, utcnow
 from .templating import post_links, time_ago
@@ -207,18 +208,18 @@ def opening_post_html(post, viewer, votes, article) -> Markup:
     return Markup(html.replace(CSRF_MARKER, links.csrf_token) if member else html)
 
 
-def end_reply_form(parent, form) -> Markup:
+def end_reply_form(parent, form: ReplyForm | None = None) -> Markup:
     """The reply box at the end of a thread page (templates/posts/_reply_form.html for the opening post, submitted in
-    place). Empty, as a page read always has it, it is the same for every member but for the CSRF token: kept once per
-    opening post with the marker in the token's place, as a post's HTML is. A form holding text or errors is rendered
-    as it is."""
+    place). Empty (form None: a ReplyForm is made only to render it), as a page read always has it, it is the same for
+    every member but for the CSRF token: kept once per opening post with the marker in the token's place, as a post's
+    HTML is. A form holding text or errors is rendered as it is."""
     cache, template = current_app.extensions.get("post_html"), current_app.jinja_env.get_template(REPLY_FORM)
-    if cache is None or form.errors or form.body.data:
-        return Markup(template.render(parent=parent, form=form, inline=True))
+    if cache is None or form is not None and (form.errors or form.body.data):
+        return Markup(template.render(parent=parent, form=form or ReplyForm(), inline=True))
     key, token = ("end reply form", parent.id, request.script_root), generate_csrf()
     html = cache.get(key)
     if html is None:
-        html = template.render(parent=parent, form=form, inline=True, csrf_token=lambda: CSRF_MARKER)
+        html = template.render(parent=parent, form=form or ReplyForm(), inline=True, csrf_token=lambda: CSRF_MARKER)
         cache.put(key, html)
     return Markup(html.replace(CSRF_MARKER, token))
 

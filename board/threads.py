@@ -7,7 +7,7 @@ from sqlalchemy import Integer, bindparam
 
 from .extensions import db
 from .member_pages import AnyMember, MarkedChoices
-from .forms import PinForm, ReplyForm, ThreadForm
+from .forms import PinForm, ThreadForm
 from .models import SHOWN, TOP_PERIODS, Film, Post, Thread, ViewerState, utcnow
 from .notifications import notify_for
 from .page_cache import shared_page, thread_tags
@@ -62,7 +62,7 @@ def render_reading(template: str, thread: Thread, reading, **context):
     if g.get("member_page") is not None and not thread.opening_post.is_removed:
         g.member_page.update(shown=shown, thread_id=thread.id, film_id=thread.film_id, film=str(thread.film))
         return render_template(template, thread=thread, opening=reading.root, reading=reading, viewer=AnyMember(),
-                               votes=MarkedChoices(), reply_form=ReplyForm(), pin_form=None, **context)
+                               votes=MarkedChoices(), reply_form=None, pin_form=None, **context)
     g.pop("member_page", None)
     # Votes, saved posts, blocks, follow and "I've seen it" (board/spoilers.py): one SELECT, the one a member's page
     # filled from the shared copy runs (built once, the page's id range bound): a list of the page's hundreds of ids
@@ -84,8 +84,9 @@ def render_page(template: str, thread: Thread, reading, votes: ViewerState, cont
         opening=reading.root,
         reading=reading,
         votes=votes,
-        # Forms (and their CSRF tokens) only for members: a visitor's page is one copy shared by every visitor.
-        reply_form=ReplyForm() if current_user.is_authenticated else None,
+        # The empty reply box, made where it is rendered (board/post_html.py end_reply_form); a pin form only for
+        # moderators.
+        reply_form=None,
         pin_form=PinForm() if current_user.can_moderate() else None,
         **context,
     )
