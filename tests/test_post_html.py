@@ -3,8 +3,10 @@ import re
 
 import pytest
 
-from board.models import Role
+from board.models import Role, ViewerState
 from board.post_html import PostHtmlCache
+from board.ranking import read_page
+from board.threads import get_thread_or_404, render_page
 
 from .conftest import dispose, make_test_app
 from .factories import make_reply, make_thread, make_user
@@ -164,3 +166,18 @@ def test_urls_remembered_for_a_page_are_url_fors_own_for_each_script_root_and_ho
         with app.test_request_context("/", base_url=base_url):
             for endpoint, values in cases * 2:  # built, then remembered
                 assert url_for_by_pattern(endpoint, **values) == url_for(endpoint, **values)
+
+
+def test_a_thread_page_with_its_walk_apart_reads_as_the_page_rendered_whole(app, board):
+    """The replies, kept and joined as UTF-8, go into the encoded page where the template wrote them
+    (board/post_html.py put_walk_back): the page is the one Jinja renders with the walk in place."""
+    for sort in ("best", "new"):
+        url = f"/threads/{board['thread'].id}?sort={sort}"
+        served = app.test_client().get(url)
+        assert served.status_code == 200
+        with app.test_request_context(url):
+            thread = get_thread_or_404(board["thread"].id)
+            reading = read_page(thread, sort)
+            whole = render_page("threads/show.html", thread, reading, ViewerState(), {})
+        assert 'id="post-' in whole
+        assert served.get_data(as_text=True) == whole
