@@ -45,7 +45,7 @@ def reply(post_id: int):
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
         body = render_body(form.body.data)
-        notify = notifier(body.html, replied_to=post)
+        notify = notifier(body.html, replied_to=post, author=current_user)
         url_of = post_url if is_htmx() else new_reply_url(post)  # a fragment needs no URL; a redirect's page, read now
     new_reply = post.add_reply(current_user, body, notify=notify)
     db.session.commit()
