@@ -142,10 +142,10 @@ def notifications_insert():
 
 @cache
 def recipients_statement(mentions: bool, answers: bool):
-    """Who might be told of a post, with why, in one SELECT (a reply's runs before the write lock): the members it mentions
-    (MENTIONED), the thread's followers and muters (their level), who among the members it could notify blocked its
-    author (BLOCKED), and who among them asked for a mail at once (MAILED: queue_immediate needs no query of its own
-    when nobody did, the usual case).
+    """Who might be told of a post, with why, in one SELECT (a reply's runs before the write lock): the members it
+    mentions (MENTIONED), the thread's followers and muters (their level), who among the members it could notify
+    blocked its author (BLOCKED), and who among them asked for a mail at once (MAILED: queue_immediate needs no query
+    of its own when nobody did, the usual case).
 
     Built once per shape (whether the post mentions anyone, whether it answers a post) with its values as parameters
     (thread_id, author_id, names, answered_author_id): building it took longer than running it."""

@@ -380,7 +380,8 @@ def test_a_new_top_level_reply_is_sent_to_the_page_that_shows_it_among_tied_vote
         location = response.headers["Location"]
         new_id = int(location.rsplit("-", 1)[1])
         page = int(re.search(r"page=(\d+)", location).group(1)) if "page=" in location else 1
-        assert response.status_code == 303 and new_id in post_ids(client.get(f"{url}?page={page}").get_data(as_text=True))
+        assert response.status_code == 303
+        assert new_id in post_ids(client.get(f"{url}?page={page}").get_data(as_text=True))
         return page
 
     pages = [shown_on_its_page(client.submit(reply_path, {"body": f"New {number}"})) for number in range(4)]
