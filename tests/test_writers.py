@@ -15,7 +15,7 @@ from sqlalchemy import event, func, select
 from board import limit_storage
 from board.extensions import db
 from board.limits import DEFAULT_LIMITS
-from board.models import Notification, Post, RateLimitHit, Thread, Vote
+from board.models import Notification, Post, RateLimitHit, Thread, Vote, reply_statements
 
 from .conftest import TEST_DATABASE_URL
 from .factories import make_reply, make_thread, make_user
@@ -323,6 +323,17 @@ def test_a_reply_is_inserted_with_its_path(app_factory):
         first.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id),
         nested.id: Post.path_segment(thread.opening_post.id) + Post.path_segment(first.id) + Post.path_segment(nested.id),
     }
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="SQLite's query plan")
+def test_a_replys_double_submit_check_reads_the_authors_last_seconds_not_every_reply_to_the_post(app):
+    """The check is inside the reply's INSERT, under the write lock: through the index on parent_id it read every reply
+    to the post answered, hundreds on a busy one; through ix_posts_author_created, the author's posts of the window."""
+    with app.app_context():
+        connection = db.session.connection()
+        sql = str(reply_statements("sqlite").insert.compile(connection))
+        plan = [row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", (1,) * sql.count("?"))]
+    assert "SEARCH posts USING INDEX ix_posts_author_created (author_id=? AND created_at>?)" in plan, plan
 
 
 def test_a_reply_answers_with_the_threads_counters_as_stored_others_replies_included(board):
