@@ -769,7 +769,7 @@ class Post(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id"))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id"))
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))  # indexed with created_at (ix_posts_author_created)
     depth: Mapped[int] = mapped_column(SmallInteger, default=0)
     # Zero-padded ids from the opening post down: sorting by path gives the reply tree in reading order.
     path: Mapped[str] = mapped_column(String(11 * (MAX_DEPTH + 1)), default="")
@@ -802,6 +802,9 @@ class Post(db.Model):
         # Covers the front page's join to each thread's opening post (found by profiling `make bench`).
         Index("ix_posts_listing", "parent_id", "thread_id", "hidden", "score"),
         Index("ix_posts_parent_id", "parent_id"),
+        # A member's posts, and among them the last few seconds' (add_reply's double-submit check, inside the INSERT
+        # under the write lock: by parent it read every reply to a busy post; by author alone, all of theirs).
+        Index("ix_posts_author_created", "author_id", "created_at"),
         Index(
             "uq_posts_opening_post",
             "thread_id",

@@ -74,32 +74,29 @@ def mentioned_names(html: str) -> list[str]:
 MENTIONED, BLOCKED, MAILED = "mention", "block", "mail"
 
 
-def notifier(body_html: str, replied_to: Post | None = None) -> Callable[[Post], int]:
-    """notify_for, with the post's mentions read from its HTML now: a reply's view calls it before the write lock,
-    so the lock is held for notify_for's one SELECT and its INSERTs, not for parsing HTML."""
+def notifier(body_html: str, replied_to: Post, author: User) -> Callable[[Post], int]:
+    """notify_for of `author`'s reply to `replied_to`, with its mentions and who might be told read now: a reply's view
+    calls it before the write lock, so the lock is held for notify_for's INSERTs only, not for parsing HTML or its
+    SELECT. Who follows, muted or blocked is read as it stood a moment before the reply was written."""
     names = mentioned_names(body_html)
-    return lambda post: notify_for(post, replied_to, names)
+    reasons = recipients(replied_to.thread_id, author.id, names, replied_to)
+    return lambda post: notify_for(post, replied_to, names, reasons)
 
 
-def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | None = None) -> int:
+def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | None = None,
+               reasons: dict[str, list[int]] | None = None) -> int:
     """Notify the author of the post replied to, every member mentioned and every follower of the thread: once each,
     never the author, nobody who muted the thread or blocked the author.
 
     `post` is one just written (nothing notifies of it yet: a resubmitted reply is answered with the first, unnotified
     again). `replied_to` is the post the member answered (a reply past MAX_DEPTH attaches to its parent instead,
-    but it is still this post's author who was answered); it defaults to the reply's parent. `names`: the post's
-    mentions, when read already (notifier). Who is notified is read in one SELECT (recipients_statement). Returns
-    how many members were notified.
+    but it is still this post's author who was answered); it defaults to the reply's parent. `names` and `reasons`:
+    the post's mentions and its `recipients`, when read already (notifier). Returns how many members were notified.
     """
     answered = None if post.is_opening else replied_to or db.session.get(Post, post.parent_id)
     names = mentioned_names(post.body_html) if names is None else names
-    reasons: dict[str, list[int]] = {MENTIONED: [], ThreadSubscription.FOLLOW: [], ThreadSubscription.MUTE: [],
-                                     BLOCKED: [], MAILED: []}
-    statement = recipients_statement(bool(names), answered is not None)
-    values = dict(thread_id=post.thread_id, author_id=post.author_id, names=names,
-                  answered_author_id=answered.author_id if answered else None)
-    for member_id, reason in db.session.connection().execute(statement, values):  # rows only: no ORM needed
-        reasons[reason].append(member_id)
+    if reasons is None:
+        reasons = recipients(post.thread_id, post.author_id, names, answered)
     wanted: dict[int, tuple[str, str]] = {}  # recipient -> (kind, topic); the first reason wins
     if answered is not None:
         wanted[answered.author_id] = (Notification.REPLY, f"post:{answered.id}")
@@ -124,6 +121,19 @@ def notify_for(post: Post, replied_to: Post | None = None, names: list[str] | No
     return len(rows)
 
 
+def recipients(thread_id: int, author_id: int, names: list[str], answered: Post | None) -> dict[str, list[int]]:
+    """Who might be told of a post in the thread by this author, answering `answered`'s author and mentioning `names`,
+    by reason (a level of ThreadSubscription, MENTIONED, BLOCKED, MAILED): one SELECT (recipients_statement)."""
+    reasons: dict[str, list[int]] = {MENTIONED: [], ThreadSubscription.FOLLOW: [], ThreadSubscription.MUTE: [],
+                                     BLOCKED: [], MAILED: []}
+    statement = recipients_statement(bool(names), answered is not None)
+    values = dict(thread_id=thread_id, author_id=author_id, names=names,
+                  answered_author_id=answered.author_id if answered else None)
+    for member_id, reason in db.session.connection().execute(statement, values):  # rows only: no ORM needed
+        reasons[reason].append(member_id)
+    return reasons
+
+
 @cache
 def notifications_insert():
     """notify_for's INSERT of Notification rows (Core, executemany), built once."""
@@ -132,13 +142,13 @@ def notifications_insert():
 
 @cache
 def recipients_statement(mentions: bool, answers: bool):
-    """Who might be told of a post, with why, in one SELECT (it runs under the write lock): the members it mentions
-    (MENTIONED), the thread's followers and muters (their level), who among the members it could notify blocked its
-    author (BLOCKED), and who among them asked for a mail at once (MAILED: queue_immediate needs no query of its own
-    when nobody did, the usual case).
+    """Who might be told of a post, with why, in one SELECT (a reply's runs before the write lock): the members it
+    mentions (MENTIONED), the thread's followers and muters (their level), who among the members it could notify
+    blocked its author (BLOCKED), and who among them asked for a mail at once (MAILED: queue_immediate needs no query
+    of its own when nobody did, the usual case).
 
     Built once per shape (whether the post mentions anyone, whether it answers a post) with its values as parameters
-    (thread_id, author_id, names, answered_author_id): building it took longer than running it, under the lock."""
+    (thread_id, author_id, names, answered_author_id): building it took longer than running it."""
     thread_id, author_id = bindparam("thread_id"), bindparam("author_id")
     choices = select(ThreadSubscription.member_id, ThreadSubscription.level.label("reason")).where(
         ThreadSubscription.thread_id == thread_id)

@@ -13,7 +13,7 @@ from .markup import quote_markdown
 from .models import Film, Post, PostRevision, Thread, ViewerState, render_body
 from .notifications import notifier
 from .previews import preview_response, wants_preview
-from .ranking import reply_url
+from .ranking import new_reply_url, reply_url
 from .templating import absolute_url
 
 bp = Blueprint("posts", __name__)
@@ -45,12 +45,13 @@ def reply(post_id: int):
         if not form.validate_on_submit():
             return form_again("posts/reply.html", "posts/_reply_form.html", parent=post, form=form, inline=is_htmx())
         body = render_body(form.body.data)
-        notify = notifier(body.html, replied_to=post)
+        notify = notifier(body.html, replied_to=post, author=current_user)
+        url_of = post_url if is_htmx() else new_reply_url(post)  # a fragment needs no URL; a redirect's page, read now
     new_reply = post.add_reply(current_user, body, notify=notify)
     db.session.commit()
     return fragment_or_redirect(
         "posts/_reply.html",
-        partial(post_url, new_reply),
+        partial(url_of, new_reply),
         post=new_reply,
         votes={},
         replied_to=post,

@@ -8,11 +8,12 @@ the database ranks the top-level replies, keeps the page's, and counts what lies
 """
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from flask import current_app, url_for
-from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal_column, select, tuple_
+from sqlalchemy import Float, Integer, bindparam, case, cast, func, literal, literal_column, select, tuple_
 from sqlalchemy.orm import aliased
 
 from .extensions import db
@@ -248,21 +249,43 @@ def reading_of(root, sort: str, shown: list, page: ReplyPage, continued: dict, n
                    continued=continued, newest_id=newest_id, replying_to=replying_to)
 
 
-def reply_url(post: Post, **values) -> str:
+def reply_url(post: Post, before: int | None = None, **values) -> str:
     """Where a post is read: the thread page that holds it (in the default order), or, beyond CONTINUE_DEPTH,
-    its ancestor's focused view; with its anchor. One SELECT for a reply (its top-level ancestor's position)."""
+    its ancestor's focused view; with its anchor. One SELECT for a reply (its top-level ancestor's position), none
+    when `before` gives that position (new_reply_url read it already)."""
     anchor = f"post-{post.id}"
     if post.depth == 0:
         return url_for("threads.show", thread_id=post.thread_id, _anchor=anchor, **values)
     if post.depth > CONTINUE_DEPTH:
         focus_id = ancestor_id(post, CONTINUE_DEPTH)
         return url_for("reading.focus", thread_id=post.thread_id, post_id=focus_id, _anchor=anchor, **values)
-    before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(post, 0),
-                                                           "top_id": ancestor_id(post, 1)})
+    if before is None:
+        before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(post, 0),
+                                                               "top_id": ancestor_id(post, 1)})
     page = before // per_page() + 1
     if page > 1:
         values["page"] = page
     return url_for("threads.show", thread_id=post.thread_id, _anchor=anchor, **values)
+
+
+def new_reply_url(parent: Post) -> Callable[[Post], str]:
+    """reply_url of the reply about to be written under `parent`, its SELECT run now: a reply's view asks it before
+    the write, in the transaction that read the parent, so answering after COMMIT begins no third transaction.
+
+    Under a reply, the new reply's top-level ancestor is the parent's: its position is counted as reply_url counts it.
+    A new top-level reply has no votes yet and is newer than every sibling, so the siblings ranked before it are those
+    whose Best key, but for the id, is at most its own (ranked_before_new_statement). That holds for the reply this
+    request writes, or one written since the count (a double submit's first copy in flight): a resubmission answered
+    with an older reply, already counted among the siblings, is placed by reply_url itself.
+    """
+    if parent.depth >= CONTINUE_DEPTH:
+        return reply_url  # its reply is read in a focused view: no position to count
+    if parent.depth > 0:
+        before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(parent, 0),
+                                                               "top_id": ancestor_id(parent, 1)})
+        return partial(reply_url, before=before)
+    before, newest_id = db.session.execute(ranked_before_new_statement(), {"opening_id": parent.id}).one()
+    return lambda reply: reply_url(reply, before if reply.id > (newest_id or 0) else None)
 
 
 @cache
@@ -272,17 +295,41 @@ def ranked_before_statement():
 
     The same ORDER BY as a thread page's (sibling_order), as a row comparison against the reply's own row, so the
     position agrees with the page read_page shows. A reply that is not there counts none before it: page 1.
+    Compared per group of replies with the same votes (vote_groups), which rank alike but for their age.
     """
-    sibling, top = aliased(Post), aliased(Post)
-    opening_id, top_id = bindparam("opening_id", type_=Integer), bindparam("top_id", type_=Integer)
+    top, top_id = aliased(Post), bindparam("top_id", type_=Integer)
+    groups = vote_groups(older_than=top_id)
+    group_key, top_key = tuple_(*votes_key(groups.c)), tuple_(*votes_key(top))
+    before = case((group_key < top_key, groups.c.replies), (group_key == top_key, groups.c.older), else_=0)
+    return select(func.coalesce(func.sum(before), 0)).select_from(groups).join(top, top.id == top_id)
+
+
+def vote_groups(older_than=None):
+    """A thread's top-level replies (under `opening_id`) grouped by their up and down votes: how many in each, and how
+    many of them are older than a reply (ids below `older_than`), or without one the newest's id. Best ranks replies
+    by their votes, then by age: a count of those before a reply computes one Wilson bound per group, not per reply."""
+    sibling = aliased(Post)
+    also = (func.count().filter(sibling.id < older_than).label("older") if older_than is not None
+            else func.max(sibling.id).label("newest_id"))
     return (
-        select(func.count())
-        .select_from(sibling)
-        .join(top, top.id == top_id)
-        .where(sibling.parent_id == opening_id, tuple_(*best_key(sibling)) < tuple_(*best_key(top)))
+        select(sibling.upvotes, sibling.downvotes, func.count().label("replies"), also)
+        .where(sibling.parent_id == bindparam("opening_id", type_=Integer))
+        .group_by(sibling.upvotes, sibling.downvotes)
+        .subquery("vote_groups")
     )
 
 
-def best_key(post) -> list:
-    """SORT_KEYS["best"] as SQL expressions, each ascending (sibling_order's ORDER BY "best" sorts the same way)."""
-    return [-wilson_lower_bound_sql(post.upvotes, post.downvotes), post.downvotes - post.upvotes, post.id]
+def votes_key(post) -> list:
+    """SORT_KEYS["best"] as SQL expressions, each ascending (sibling_order's ORDER BY "best" sorts the same way), but
+    for the id that breaks its ties: what a reply's votes alone decide of its place."""
+    return [-wilson_lower_bound_sql(post.upvotes, post.downvotes), post.downvotes - post.upvotes]
+
+
+@cache
+def ranked_before_new_statement():
+    """How many top-level replies come before a new one (no votes: its key starts with -0.0 and 0, then its id, which
+    is greater than theirs), and the newest top-level reply's id (new_reply_url: which reply is newer than them)."""
+    groups = vote_groups()
+    unvoted_key = (literal(0.0, Float), literal(0))  # votes_key of a reply with no votes
+    before = case((tuple_(*votes_key(groups.c)) <= tuple_(*unvoted_key), groups.c.replies), else_=0)
+    return select(func.coalesce(func.sum(before), 0), func.max(groups.c.newest_id)).select_from(groups)

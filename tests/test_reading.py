@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from board.extensions import db
+from board.limits import DEFAULT_LIMITS
 from board.models import Post, Thread, User, utcnow
 from board.ranking import CONTINUE_DEPTH, SORT_KEYS, sort_siblings, wilson_lower_bound
 
@@ -358,6 +359,39 @@ def test_every_permalink_lands_on_the_page_that_shows_it_among_tied_votes(app, c
         location = client.get(f"/posts/{post.id}").headers["Location"]
         page = int(re.search(r"page=(\d+)", location).group(1)) if "page=" in location else 1
         assert post.id in pages[page], (post.id, location)
+
+
+def test_a_new_top_level_reply_is_sent_to_the_page_that_shows_it_among_tied_votes(app_factory):
+    """A reply's redirect counts its place before the write (board/ranking.py new_reply_url): a new top-level reply,
+    unvoted and the newest, lands on the page read_page shows it on, among replies whose votes tie with none. A
+    resubmission answered with its first copy, now older than replies written since, is sent to that copy's page."""
+    app = app_factory(RATE_LIMITS={name: "1000 per minute" for name in DEFAULT_LIMITS}, TOP_REPLIES_PER_PAGE=3)
+    client = app.test_client()
+    rng = random.Random(5)
+    author, replier = make_user(app, "author"), make_user(app, "replier")
+    thread = make_thread(app, author, "Ties")
+    for number in range(10):
+        set_votes(app, make_reply(app, thread.opening_post, author, f"Top {number}"),
+                  *rng.choice([(0, 0), (0, 0), (0, 1), (0, 2), (1, 0), (2, 1), (1, 1)]))
+    url, reply_path = f"/threads/{thread.id}", f"/posts/{thread.opening_post.id}/reply"
+    client.log_in(replier)
+
+    def shown_on_its_page(response) -> int:
+        location = response.headers["Location"]
+        new_id = int(location.rsplit("-", 1)[1])
+        page = int(re.search(r"page=(\d+)", location).group(1)) if "page=" in location else 1
+        assert response.status_code == 303
+        assert new_id in post_ids(client.get(f"{url}?page={page}").get_data(as_text=True))
+        return page
+
+    pages = [shown_on_its_page(client.submit(reply_path, {"body": f"New {number}"})) for number in range(4)]
+    assert pages == sorted(pages) and pages[-1] > pages[0]  # each after the ones before it, onto later pages
+    first = client.submit(reply_path, {"body": "Said twice."})
+    for number in range(4):
+        make_reply(app, thread.opening_post, author, f"Written since {number}")
+    again = client.submit(reply_path, {"body": "Said twice."})
+    assert again.headers["Location"] == first.headers["Location"]
+    assert shown_on_its_page(again) < shown_on_its_page(client.submit(reply_path, {"body": "The newest."}))
 
 
 # New replies since the page loaded ------------------------------------------------------------------------------------
