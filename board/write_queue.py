@@ -9,7 +9,8 @@ a process dies). When a writer has its turn it begins with BEGIN IMMEDIATE, whic
 SQLite's busy timeout stays as the backstop for writers outside the board (the sqlite3 shell, another program).
 While a writer has its turn its process collects no garbage: a collection, in whichever thread allocates past the
 threshold, holds the GIL (and so the writer, and every writer waiting for the lock) for up to milliseconds; the
-collection the allocations call for runs once the writer has let go.
+collection the allocations call for runs once the writer has let go, from the first turn its threads take to the last
+they give back (the board's and the rate limits' file's turns may overlap).
 
 Nor does a writer checkpoint the WAL while it has its turn. SQLite checkpoints inside the COMMIT that takes the WAL past
 1,000 pages (its own write lock already released), and a checkpoint waits for the disk (fsync), up to tens of
@@ -28,6 +29,44 @@ log = logging.getLogger(__name__)
 # A process's write transactions between two checkpoints of the WAL: a vote writes a few pages, so about as often as
 # SQLite's own checkpoint every 1,000 pages of WAL with two worker processes.
 CHECKPOINT_WRITES = 100
+
+
+class TurnsHeld:
+    """The writers' turns held in this process (at most one per database): garbage is collected again when the last
+    is given back, not when the first is (another thread's turn would then be held up by a collection)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid = None
+
+    def _for_this_process(self) -> None:
+        if self._pid != os.getpid():  # a forked worker holds none of its parent's turns
+            self._pid, self._held, self._collecting = os.getpid(), 0, False
+
+    # No `with self._lock`: it allocates, and an allocation may start a collection before the turn's gc.disable().
+    def begin(self) -> None:
+        self._lock.acquire()
+        try:
+            collecting = gc.isenabled()
+            gc.disable()
+            self._for_this_process()
+            if self._held == 0:
+                self._collecting = collecting
+            self._held += 1
+        finally:
+            self._lock.release()
+
+    def end(self) -> None:
+        self._lock.acquire()
+        try:
+            self._held -= 1
+            if self._held == 0 and self._collecting:
+                gc.enable()
+        finally:
+            self._lock.release()
+
+
+TURNS_HELD = TurnsHeld()
 
 
 class WriterQueue:
@@ -72,8 +111,7 @@ class WriterQueue:
             self._threads.release()
             raise
         self._holder = threading.get_ident()
-        self._collecting = gc.isenabled()
-        gc.disable()
+        TURNS_HELD.begin()
         return True
 
     def end_turn(self) -> bool:
@@ -81,13 +119,12 @@ class WriterQueue:
         self._holder = None
         self._writes += 1
         checkpoint_due = self._writes % CHECKPOINT_WRITES == 0
-        if self._collecting:
-            gc.enable()
         try:
             if self._descriptor is not None:
                 fcntl.flock(self._descriptor, fcntl.LOCK_UN)
         finally:
             self._threads.release()
+            TURNS_HELD.end()  # last: a collection it lets start holds up no writer of any process
         return checkpoint_due
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from board.database import writer_lock_path
+from board.write_queue import WriterQueue
 from board.extensions import db
 from board.models import Post, Thread
 
@@ -442,6 +443,34 @@ def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url
         gc.callbacks.remove(note)
     assert True in collections  # the request collected garbage, outside the writes
     assert False not in collections  # never while a writer had the turn
+    assert gc.isenabled()
+
+
+def test_garbage_is_collected_again_only_when_the_last_of_a_processs_overlapping_turns_ends(tmp_path):
+    """A vote's turn on the board's database and another thread's turn on the limits' file overlap: the first to end
+    must not let a collection hold up the other, still under way."""
+    import gc
+
+    board_queue = WriterQueue(str(tmp_path / "board.db-writers"), timeout=5)
+    limits_queue = WriterQueue(str(tmp_path / "board.db-limits-writers"), timeout=5)
+    board_taken, limits_ended, seen = threading.Event(), threading.Event(), {}
+
+    def voter():
+        board_queue.take_turn()
+        board_taken.set()
+        limits_ended.wait(5)
+        seen["during the board's turn"] = gc.isenabled()
+        board_queue.end_turn()
+
+    assert gc.isenabled()
+    limits_queue.take_turn()  # first taken, first given back
+    thread = threading.Thread(target=voter)
+    thread.start()
+    board_taken.wait(5)
+    limits_queue.end_turn()
+    limits_ended.set()
+    thread.join(5)
+    assert seen == {"during the board's turn": False}
     assert gc.isenabled()
 
 
