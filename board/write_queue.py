@@ -76,15 +76,19 @@ class WriterQueue:
         self.lock_path = lock_path
         self.timeout = timeout
         self._pid = None
+        self._setting_up = threading.Lock()  # held only while a process sets its queue up, never across a fork
 
     def _for_this_process(self) -> None:
         # A forked worker must not share its parent's thread lock or open file (flock locks belong to it).
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._threads = threading.Lock()
-            self._holder = None  # the thread whose turn it is
-            self._writes = 0  # turns ended in this process
-            self._descriptor = self._open_lock_file()
+        if self._pid == os.getpid():
+            return
+        with self._setting_up:  # a worker's threads write at once from its first requests: one sets up, all wait
+            if self._pid != os.getpid():
+                self._threads = threading.Lock()
+                self._holder = None  # the thread whose turn it is
+                self._writes = 0  # turns ended in this process
+                self._descriptor = self._open_lock_file()
+                self._pid = os.getpid()  # last: a thread that sees it uses everything above
 
     def _open_lock_file(self) -> int | None:
         if self.lock_path is None:

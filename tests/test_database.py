@@ -3,6 +3,7 @@ import fcntl
 import os
 import platform
 import stat
+import sys
 import tempfile
 import threading
 
@@ -444,6 +445,34 @@ def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url
     assert True in collections  # the request collected garbage, outside the writes
     assert False not in collections  # never while a writer had the turn
     assert gc.isenabled()
+
+
+def test_a_workers_threads_taking_their_first_turns_at_once_all_get_one(tmp_path):
+    """A fresh worker's threads all write from its first requests: the queue is set up once, and none of them finds it
+    half set up (it failed with AttributeError under `make bench`)."""
+    turns, failures = [], []
+
+    def writer(queue, start):
+        start.wait(5)
+        try:
+            turns.append(queue.take_turn())
+            queue.end_turn()
+        except Exception as error:  # noqa: BLE001 — reported below
+            failures.append(repr(error))
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL on as often as possible: a half set-up queue would show
+    try:
+        for attempt in range(20):  # each a fresh worker's queue
+            queue, start = WriterQueue(str(tmp_path / f"board{attempt}.db-writers"), timeout=5), threading.Barrier(8)
+            threads = [threading.Thread(target=writer, args=(queue, start)) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == [] and turns == [True] * 160
 
 
 def test_garbage_is_collected_again_only_when_the_last_of_a_processs_overlapping_turns_ends(tmp_path):
