@@ -11,17 +11,21 @@ the request's session. On PostgreSQL the count is in the board's database, in a 
 lock per key makes "count, then add" one step. On SQLite it is in a small database of its own beside the board's
 (`board.db-limits`, same table): counting takes that file's write lock, never the board's, so a vote or a reply
 queues once for the board's write lock (for its own write), not twice. (Those counts are not worth a backup.) There
-"count, then add" is one INSERT … SELECT on its own: SQLite takes the write lock before the statement reads, so it is
-one step, and the writer's turn on that file lasts one statement (every vote and reply queues for it; a turn of a
-transaction's five statements, each giving up the GIL and waiting to win it back from the worker's other threads,
-lasted up to tens of milliseconds under load). The window is read after the turn, for the X-RateLimit headers.
+"count, then add" is one INSERT … SELECT on its own (no transaction around it): SQLite takes the write lock before the
+statement reads, so it is one step, and holds it inside that one call into SQLite (tens of microseconds), never while
+the thread waits to win the GIL back. So it takes no writer's turn (board/write_queue.py): a turn of a transaction's
+five statements, each giving up the GIL and waiting to win it back from the worker's other threads, lasted up to tens
+of milliseconds under load, and every vote and reply of every process queued for it. Two counts that do meet wait in
+SQLite's busy handler (a millisecond, then a few). The window is read afterwards, for the X-RateLimit headers.
 
 Attempts that have left every window count for nothing (each count looks at its window only); a process deletes them
-every SWEEP_SECONDS, not on every count, so the table stays small without a DELETE in each limited request.
+every SWEEP_SECONDS (on SQLite one DELETE on its own too), not on every count, so the table stays small without a
+DELETE in each limited request.
 """
 import sqlite3
 import time
 import weakref
+from contextlib import contextmanager
 from functools import cache
 
 from flask import current_app, g, has_request_context
@@ -97,6 +101,12 @@ def count_if_room_sql() -> str:
 
 
 @cache
+def sweep_sql() -> str:
+    """sweep_statement as SQL for the driver's own SQLite connection: built once."""
+    return str(sweep_statement().compile(dialect=SQLITE_NAMED))
+
+
+@cache
 def window_sql() -> str:
     """window_statement as SQL for the driver's own SQLite connection: built once."""
     return str(window_statement().compile(dialect=SQLITE_NAMED))
@@ -126,16 +136,22 @@ def window_of(counted: int, oldest: float | None, expiry: int, now: float) -> tu
     return (oldest - expiry, counted) if counted else (now, 0)
 
 
-def count_alone(engine: Engine, key: str, limit: int, expiry: int, now: float) -> tuple[bool, tuple[float, int]]:
-    """SQLite: one attempt counted if there is room, in a writer's turn of one statement; then the window, read."""
-    values = {"key": key, "now": now, "expires_at": now + expiry, "limit": limit}
+@contextmanager
+def sqlite_connection(engine: Engine):
+    """A connection of the engine's pool as sqlite3's own: its statements run outside any transaction."""
     connection = engine.raw_connection()
     try:
-        sqlite = connection.driver_connection
-        acquired = sqlite.write_alone(count_if_room_sql(), values).rowcount == 1
-        counted, oldest = sqlite.execute(window_sql(), values).fetchone()
+        yield connection.driver_connection
     finally:
         connection.close()
+
+
+def count_alone(engine: Engine, key: str, limit: int, expiry: int, now: float) -> tuple[bool, tuple[float, int]]:
+    """SQLite: one attempt counted if there is room, in one statement on its own; then the window, read."""
+    values = {"key": key, "now": now, "expires_at": now + expiry, "limit": limit}
+    with sqlite_connection(engine) as sqlite:
+        acquired = sqlite.execute(count_if_room_sql(), values).rowcount == 1
+        counted, oldest = sqlite.execute(window_sql(), values).fetchone()
     return acquired, window_of(counted, oldest, expiry, now)
 
 
@@ -187,6 +203,10 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
         if time.monotonic() - self._swept_at.get(engine, float("-inf")) < SWEEP_SECONDS:
             return
         self._swept_at[engine] = time.monotonic()
+        if engine.dialect.name == "sqlite":
+            with sqlite_connection(engine) as sqlite:
+                sqlite.execute(sweep_sql(), {"now": now})
+            return
         with engine.begin() as connection:
             connection.execute(sweep_statement(), {"now": now})
 

@@ -149,16 +149,6 @@ class QueuedConnection(sqlite3.Connection):
             return self.writer_queue.end_turn()
         return False
 
-    def write_alone(self, sql: str, parameters) -> sqlite3.Cursor:
-        """One statement that writes, outside any transaction (SQLite commits it by itself, having taken the write
-        lock before it reads anything: one step), in a writer's turn that lasts that one statement."""
-        self.take_turn()
-        try:
-            return self.execute(sql, parameters)
-        finally:
-            if self.end_turn():
-                self.checkpoint()
-
     def commit(self):
         try:
             super().commit()

@@ -224,8 +224,9 @@ def test_a_vote_and_a_reply_each_take_the_boards_write_lock_once_their_limits_co
 
 @pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the counts' own SQLite file")
 def test_a_limited_vote_counts_in_one_statement_then_reads_its_window_once_for_the_headers(app):
-    """On SQLite the count is one INSERT … SELECT on its own (no BEGIN, COMMIT or DELETE: a writer's turn on the counts'
-    file lasts one statement), and Flask-Limiter's X-RateLimit headers share the one look at the window after it."""
+    """On SQLite the count is one INSERT … SELECT on its own (no BEGIN, COMMIT or DELETE, and no writer's turn: SQLite
+    holds the lock inside that one call), and Flask-Limiter's X-RateLimit headers share the one look at the window
+    after it."""
     post = make_thread(app, make_user(app, "host")).opening_post
     client = app.test_client()
     client.log_in(make_user(app, "voter"))
