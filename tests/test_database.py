@@ -504,10 +504,13 @@ def test_garbage_is_collected_again_only_when_the_last_of_a_processs_overlapping
 
 
 @sqlite_only
-def test_the_wal_is_checkpointed_after_a_writers_turn_never_during_it(app, database_url):
+def test_the_wal_is_checkpointed_by_a_thread_of_its_own_never_by_a_writer(app, database_url):
     """SQLite would checkpoint inside a COMMIT, waiting for the disk with the writer's turn still held (and every
-    queued writer with it): the board's connections never checkpoint by themselves, and every CHECKPOINT_WRITES-th
-    write of a process is followed by a checkpoint once the writer has given its turn back."""
+    queued writer with it); a writer checkpointing after its turn still kept its own request waiting. The board's
+    connections never checkpoint: every CHECKPOINT_WRITES-th write of a process wakes its checkpointer thread."""
+    import struct
+    import time
+
     from sqlalchemy import event, update
 
     from board.models import User
@@ -515,18 +518,33 @@ def test_the_wal_is_checkpointed_after_a_writers_turn_never_during_it(app, datab
 
     path = database_url.removeprefix("sqlite:///")
     member = make_user(app, "checkpointer")
-    checkpoints = []  # for each checkpoint: whether another process could have taken the turn meanwhile
+    by_the_boards_connections = []
 
     def note(statement):
         if "wal_checkpoint" in statement:
-            checkpoints.append(writer_queue_is_free(path))
+            by_the_boards_connections.append(statement)
+
+    def checkpoint_seen() -> tuple[int, int]:
+        """(WAL frames copied into the database since the WAL last started over, times it started over): the first
+        is nBackfill in the WAL index; the second, the WAL header's checkpoint sequence, moves once a checkpoint has
+        copied every frame and a writer starts the WAL over."""
+        with open(f"{path}-shm", "rb") as index, open(f"{path}-wal", "rb") as wal:
+            header = wal.read(16)  # empty until the first write since the database was opened
+            return struct.unpack("=I", index.read(100)[96:100])[0], header and struct.unpack(">I", header[12:16])[0]
 
     with app.app_context():
         db.engine.dispose()
         event.listen(db.engine, "connect", lambda connection, _record: connection.set_trace_callback(note))
         assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
         db.session.commit()
+        db.session.execute(update(User).where(User.id == member.id).values(bio_source="Write"))
+        db.session.commit()
+        _, sequence_before = checkpoint_seen()
         for number in range(CHECKPOINT_WRITES + 1):
             db.session.execute(update(User).where(User.id == member.id).values(bio_source=f"Write {number}"))
             db.session.commit()
-    assert checkpoints and all(checkpoints)
+        deadline = time.monotonic() + 10
+        while checkpoint_seen() == (0, sequence_before) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert checkpoint_seen() != (0, sequence_before)
+    assert by_the_boards_connections == []
