@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 from .extensions import db
 from .files import private_file
 from .security import READ_ONLY_METHODS
-from .write_queue import QueuedConnection, WriterQueue
+from .write_queue import WRITERS_SUFFIX, QueuedConnection, WriterQueue
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READS_ONLY = "board_reads_only"  # execution option: a connection of a POST that only reads takes no write lock
@@ -62,7 +62,7 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # checkpoints come after a writer's turn (write_queue)
+        cursor.execute("PRAGMA wal_autocheckpoint = 0")  # a thread of their own checkpoints (board/write_queue.py)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -141,7 +141,7 @@ def writer_lock_path(database: str | None) -> str | None:
     """The writer queue's lock file beside a database file ("board.db" → "board.db-writers"); None in memory."""
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return os.path.abspath(database) + "-writers"
+    return os.path.abspath(database) + WRITERS_SUFFIX
 
 
 def _may_write() -> bool:

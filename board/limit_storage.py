@@ -6,18 +6,32 @@ what every process of one machine already shares, so the counts live there: a ro
 it leaves the limit's moving window (the strategy the board uses with Redis too). With REDIS_URL the counts
 stay in Redis, shared by every app server.
 
-Only the limited POSTs count (reads never reach a limit: board/limits.py), each in a short transaction of its own
-on its own connection, apart from the request's session. On PostgreSQL the count is in the board's database, and an
-advisory lock per key makes "count, then add" one step. On SQLite it is in a small database of its own beside the
-board's (`board.db-limits`, same table): counting takes that file's write lock, never the board's, so a vote or a reply
-queues once for the board's write lock (for its own write), not twice. (Those counts are not worth a backup.)
+Only the limited POSTs count (reads never reach a limit: board/limits.py), each on its own connection, apart from
+the request's session. On PostgreSQL the count is in the board's database, in a short transaction where an advisory
+lock per key makes "count, then add" one step. On SQLite it is in a small database of its own beside the board's
+(`board.db-limits`, same table): counting takes that file's write lock, never the board's, so a vote or a reply
+queues once for the board's write lock (for its own write), not twice. (Those counts are not worth a backup.) There
+"count, then add" is one INSERT … SELECT on its own (no transaction around it): SQLite takes the write lock before the
+statement reads, so it is one step, and holds it inside that one call into SQLite (tens of microseconds), never while
+the thread waits to win the GIL back. So it takes no writer's turn (board/write_queue.py): a turn of a transaction's
+five statements, each giving up the GIL and waiting to win it back from the worker's other threads, lasted up to tens
+of milliseconds under load, and every vote and reply of every process queued for it. Two counts that do meet wait in
+SQLite's busy handler (a millisecond, then a few). The window is read afterwards, for the X-RateLimit headers.
+
+Attempts that have left every window count for nothing (each count looks at its window only); a process deletes them
+every SWEEP_SECONDS (on SQLite one DELETE on its own too), not on every count, so the table stays small without a
+DELETE in each limited request.
 """
+import sqlite3
 import time
+import weakref
+from contextlib import contextmanager
 from functools import cache
 
 from flask import current_app, g, has_request_context
 from limits.storage import MovingWindowSupport, Storage
 from sqlalchemy import Double, String, bindparam, create_engine, delete, func, insert, select
+from sqlalchemy.dialects.sqlite import pysqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex, CreateTable
@@ -29,6 +43,8 @@ from .models import RateLimitHit
 SCHEME = "reelboard-database"
 hits = RateLimitHit.__table__
 ENGINE = "board_limit_counts"  # app.extensions key: the engine the counts are kept through
+SQLITE_NAMED = pysqlite.dialect(paramstyle="named")  # SQL for sqlite3's execute() with a dict of values
+SWEEP_SECONDS = 10.0  # how often a process deletes the attempts gone from every window
 
 
 def counts_engine() -> Engine:
@@ -74,6 +90,28 @@ def count_statement():
     return insert(hits)
 
 
+@cache
+def count_if_room_sql() -> str:
+    """SQLite: one attempt added if the key's window has room for it, in one statement (an INSERT … SELECT that adds
+    no row when the window is full), as SQL for the driver's own connection, its values bound by name: built once."""
+    key, now = bindparam("key", type_=String), bindparam("now", type_=Double)
+    counted = select(func.count()).where(hits.c.key == key, hits.c.expires_at > now).scalar_subquery()
+    room = select(key, bindparam("expires_at", type_=Double)).where(counted < bindparam("limit"))
+    return str(insert(hits).from_select(["key", "expires_at"], room).compile(dialect=SQLITE_NAMED))
+
+
+@cache
+def sweep_sql() -> str:
+    """sweep_statement as SQL for the driver's own SQLite connection: built once."""
+    return str(sweep_statement().compile(dialect=SQLITE_NAMED))
+
+
+@cache
+def window_sql() -> str:
+    """window_statement as SQL for the driver's own SQLite connection: built once."""
+    return str(window_statement().compile(dialect=SQLITE_NAMED))
+
+
 WINDOWS = "board_limit_windows"  # flask.g key: the windows this request counted, by (key, expiry)
 
 
@@ -93,6 +131,47 @@ def forget_windows() -> None:
         g.pop(WINDOWS, None)
 
 
+def window_of(counted: int, oldest: float | None, expiry: int, now: float) -> tuple[float, int]:
+    """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers."""
+    return (oldest - expiry, counted) if counted else (now, 0)
+
+
+@contextmanager
+def sqlite_connection(engine: Engine):
+    """A connection of the engine's pool as sqlite3's own: its statements run outside any transaction."""
+    connection = engine.raw_connection()
+    try:
+        yield connection.driver_connection
+    finally:
+        connection.close()
+
+
+def count_alone(engine: Engine, key: str, limit: int, expiry: int, now: float) -> tuple[bool, tuple[float, int]]:
+    """SQLite: one attempt counted if there is room, in one statement on its own; then the window, read."""
+    values = {"key": key, "now": now, "expires_at": now + expiry, "limit": limit}
+    with sqlite_connection(engine) as sqlite:
+        acquired = sqlite.execute(count_if_room_sql(), values).rowcount == 1
+        counted, oldest = sqlite.execute(window_sql(), values).fetchone()
+    return acquired, window_of(counted, oldest, expiry, now)
+
+
+def count_in_transaction(engine: Engine, key: str, limit: int, expiry: int, amount: int,
+                         now: float) -> tuple[bool, tuple[float, int]]:
+    """Count, then add if there is room, in one transaction: on PostgreSQL under an advisory lock on the key."""
+    with engine.begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
+        if connection.dialect.name == "postgresql":
+            # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
+            connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        one_at_a_time(connection, key)
+        counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
+        acquired = counted + amount <= limit
+        if acquired:
+            attempt = {"key": key, "expires_at": now + expiry}
+            connection.execute(count_statement(), attempt if amount == 1 else [attempt] * amount)
+            counted, oldest = counted + amount, oldest if counted else now + expiry
+    return acquired, window_of(counted, oldest, expiry, now)
+
+
 class BoardDatabaseStorage(Storage, MovingWindowSupport):
     """The limits library's storage interface over the rate_limit_hits table of the current app's database."""
 
@@ -100,29 +179,36 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
 
     def __init__(self, uri: str | None = None, wrap_exceptions: bool = False, **_options):
         super().__init__(uri, wrap_exceptions=wrap_exceptions)
+        self._swept_at = weakref.WeakKeyDictionary()  # engine: when this process last swept its counts (monotonic)
 
     @property
     def base_exceptions(self):
-        return SQLAlchemyError  # Flask-Limiter then counts in memory for a while, as when Redis is unreachable
+        # Flask-Limiter then counts in memory for a while, as when Redis is unreachable (sqlite3's own: count_alone)
+        return SQLAlchemyError, sqlite3.Error
 
     def acquire_entry(self, key: str, limit: int, expiry: int, amount: int = 1) -> bool:
         if amount > limit:
             return False
-        now = time.time()
-        with counts_engine().begin() as connection:  # SQLite: BEGIN IMMEDIATE (a POST), so no other process counts meanwhile
-            if connection.dialect.name == "postgresql":
-                # A count lost in a crash is harmless; waiting for the disk on every login attempt is not.
-                connection.exec_driver_sql("SET LOCAL synchronous_commit = off")
-            one_at_a_time(connection, key)
-            connection.execute(sweep_statement(), {"now": now})
-            counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
-            acquired = counted + amount <= limit
-            if acquired:
-                attempt = {"key": key, "expires_at": now + expiry}
-                connection.execute(count_statement(), attempt if amount == 1 else [attempt] * amount)
-                counted, oldest = counted + amount, oldest if counted else now + expiry
-        remember_window(key, expiry, (oldest - expiry, counted) if counted else (now, 0))
+        now, engine = time.time(), counts_engine()
+        self.sweep_when_due(engine, now)
+        if engine.dialect.name == "sqlite" and amount == 1:
+            acquired, window = count_alone(engine, key, limit, expiry, now)
+        else:
+            acquired, window = count_in_transaction(engine, key, limit, expiry, amount, now)
+        remember_window(key, expiry, window)
         return acquired
+
+    def sweep_when_due(self, engine: Engine, now: float) -> None:
+        """Delete the attempts gone from every window, at most every SWEEP_SECONDS in this process."""
+        if time.monotonic() - self._swept_at.get(engine, float("-inf")) < SWEEP_SECONDS:
+            return
+        self._swept_at[engine] = time.monotonic()
+        if engine.dialect.name == "sqlite":
+            with sqlite_connection(engine) as sqlite:
+                sqlite.execute(sweep_sql(), {"now": now})
+            return
+        with engine.begin() as connection:
+            connection.execute(sweep_statement(), {"now": now})
 
     def get_moving_window(self, key: str, limit: int, expiry: int) -> tuple[float, int]:
         """(When the oldest attempt in the window was counted, how many are in it), as the memory storage answers.
@@ -134,7 +220,7 @@ class BoardDatabaseStorage(Storage, MovingWindowSupport):
         now = time.time()
         with counts_engine().connect().execution_options(**{READS_ONLY: True}) as connection:
             counted, oldest = connection.execute(window_statement(), {"key": key, "now": now}).one()
-        return (oldest - expiry, counted) if counted else (now, 0)
+        return window_of(counted, oldest, expiry, now)
 
     def clear(self, key: str) -> None:
         forget_windows()

@@ -3,6 +3,7 @@ import fcntl
 import os
 import platform
 import stat
+import sys
 import tempfile
 import threading
 
@@ -11,6 +12,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from board.database import writer_lock_path
+from board.write_queue import WriterQueue
 from board.extensions import db
 from board.models import Post, Thread
 
@@ -445,11 +447,70 @@ def test_no_garbage_is_collected_while_a_writer_holds_the_lock(app, database_url
     assert gc.isenabled()
 
 
+def test_a_workers_threads_taking_their_first_turns_at_once_all_get_one(tmp_path):
+    """A fresh worker's threads all write from its first requests: the queue is set up once, and none of them finds it
+    half set up (it failed with AttributeError under `make bench`)."""
+    turns, failures = [], []
+
+    def writer(queue, start):
+        start.wait(5)
+        try:
+            turns.append(queue.take_turn())
+            queue.end_turn()
+        except Exception as error:  # noqa: BLE001 — reported below
+            failures.append(repr(error))
+
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL on as often as possible: a half set-up queue would show
+    try:
+        for attempt in range(20):  # each a fresh worker's queue
+            queue, start = WriterQueue(str(tmp_path / f"board{attempt}.db-writers"), timeout=5), threading.Barrier(8)
+            threads = [threading.Thread(target=writer, args=(queue, start)) for _ in range(8)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(10)
+    finally:
+        sys.setswitchinterval(switch)
+    assert failures == [] and turns == [True] * 160
+
+
+def test_garbage_is_collected_again_only_when_the_last_of_a_processs_overlapping_turns_ends(tmp_path):
+    """A vote's turn on the board's database and another thread's turn on the limits' file overlap: the first to end
+    must not let a collection hold up the other, still under way."""
+    import gc
+
+    board_queue = WriterQueue(str(tmp_path / "board.db-writers"), timeout=5)
+    limits_queue = WriterQueue(str(tmp_path / "board.db-limits-writers"), timeout=5)
+    board_taken, limits_ended, seen = threading.Event(), threading.Event(), {}
+
+    def voter():
+        board_queue.take_turn()
+        board_taken.set()
+        limits_ended.wait(5)
+        seen["during the board's turn"] = gc.isenabled()
+        board_queue.end_turn()
+
+    assert gc.isenabled()
+    limits_queue.take_turn()  # first taken, first given back
+    thread = threading.Thread(target=voter)
+    thread.start()
+    board_taken.wait(5)
+    limits_queue.end_turn()
+    limits_ended.set()
+    thread.join(5)
+    assert seen == {"during the board's turn": False}
+    assert gc.isenabled()
+
+
 @sqlite_only
-def test_the_wal_is_checkpointed_after_a_writers_turn_never_during_it(app, database_url):
+def test_the_wal_is_checkpointed_by_a_thread_of_its_own_never_by_a_writer(app, database_url):
     """SQLite would checkpoint inside a COMMIT, waiting for the disk with the writer's turn still held (and every
-    queued writer with it): the board's connections never checkpoint by themselves, and every CHECKPOINT_WRITES-th
-    write of a process is followed by a checkpoint once the writer has given its turn back."""
+    queued writer with it); a writer checkpointing after its turn still kept its own request waiting. The board's
+    connections never checkpoint: every CHECKPOINT_WRITES-th write of a process wakes its checkpointer thread."""
+    import struct
+    import time
+
     from sqlalchemy import event, update
 
     from board.models import User
@@ -457,18 +518,33 @@ def test_the_wal_is_checkpointed_after_a_writers_turn_never_during_it(app, datab
 
     path = database_url.removeprefix("sqlite:///")
     member = make_user(app, "checkpointer")
-    checkpoints = []  # for each checkpoint: whether another process could have taken the turn meanwhile
+    by_the_boards_connections = []
 
     def note(statement):
         if "wal_checkpoint" in statement:
-            checkpoints.append(writer_queue_is_free(path))
+            by_the_boards_connections.append(statement)
+
+    def checkpoint_seen() -> tuple[int, int]:
+        """(WAL frames copied into the database since the WAL last started over, times it started over): the first
+        is nBackfill in the WAL index; the second, the WAL header's checkpoint sequence, moves once a checkpoint has
+        copied every frame and a writer starts the WAL over."""
+        with open(f"{path}-shm", "rb") as index, open(f"{path}-wal", "rb") as wal:
+            header = wal.read(16)  # empty until the first write since the database was opened
+            return struct.unpack("=I", index.read(100)[96:100])[0], header and struct.unpack(">I", header[12:16])[0]
 
     with app.app_context():
         db.engine.dispose()
         event.listen(db.engine, "connect", lambda connection, _record: connection.set_trace_callback(note))
         assert db.session.execute(text("PRAGMA wal_autocheckpoint")).scalar() == 0
         db.session.commit()
+        db.session.execute(update(User).where(User.id == member.id).values(bio_source="Write"))
+        db.session.commit()
+        _, sequence_before = checkpoint_seen()
         for number in range(CHECKPOINT_WRITES + 1):
             db.session.execute(update(User).where(User.id == member.id).values(bio_source=f"Write {number}"))
             db.session.commit()
-    assert checkpoints and all(checkpoints)
+        deadline = time.monotonic() + 10
+        while checkpoint_seen() == (0, sequence_before) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert checkpoint_seen() != (0, sequence_before)
+    assert by_the_boards_connections == []

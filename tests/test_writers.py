@@ -243,9 +243,10 @@ def test_a_vote_and_a_reply_each_take_the_boards_write_lock_once_their_limits_co
 
 
 @pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the counts' own SQLite file")
-def test_a_limited_vote_reads_its_window_once_for_the_count_and_the_headers(app):
-    """The count and Flask-Limiter's X-RateLimit headers share one look at the window: one transaction on the counts'
-    database (sweep, count, insert), no second connection for the headers."""
+def test_a_limited_vote_counts_in_one_statement_then_reads_its_window_once_for_the_headers(app):
+    """On SQLite the count is one INSERT … SELECT on its own (no BEGIN, COMMIT or DELETE, and no writer's turn: SQLite
+    holds the lock inside that one call), and Flask-Limiter's X-RateLimit headers share the one look at the window
+    after it."""
     post = make_thread(app, make_user(app, "host")).opening_post
     client = app.test_client()
     client.log_in(make_user(app, "voter"))
@@ -253,15 +254,49 @@ def test_a_limited_vote_reads_its_window_once_for_the_count_and_the_headers(app)
     client.post(f"/posts/{post.id}/vote", data={"direction": "up", "csrf_token": token})  # the counts' engine exists
     counts = app.extensions[limit_storage.ENGINE]
     sent = []
-    listener = lambda _connection, _cursor, statement, *_args: sent.append(statement.split()[0])  # noqa: E731
-    event.listen(counts, "before_cursor_execute", listener)
+    trace = lambda connection, _record, _proxy: connection.set_trace_callback(sent.append)  # noqa: E731
+    event.listen(counts, "checkout", trace)
     try:
         response = client.post(f"/posts/{post.id}/vote", data={"direction": "down", "csrf_token": token})
     finally:
-        event.remove(counts, "before_cursor_execute", listener)
+        event.remove(counts, "checkout", trace)
     assert response.status_code == 303
     assert (response.headers["X-RateLimit-Limit"], response.headers["X-RateLimit-Remaining"]) == ("60", "58")
-    assert sent == ["BEGIN", "DELETE", "SELECT", "INSERT"]
+    assert [statement.split()[0] for statement in sent] == ["INSERT", "SELECT"], sent
+
+
+@pytest.mark.skipif(TEST_DATABASE_URL is not None, reason="the counts' own SQLite file")
+def test_a_full_window_adds_no_attempt_and_attempts_out_of_every_window_are_swept_now_and_then(app_factory,
+                                                                                                 monkeypatch):
+    """The 429 comes from the count itself (nothing added when the window is full); expired attempts are deleted by
+    the first count of a process, then not again for SWEEP_SECONDS (not a DELETE in every limited request)."""
+    app = app_factory(RATE_LIMITS={"votes": "2 per minute"})
+    post = make_thread(app, make_user(app, "host")).opening_post
+    client = app.test_client()
+    voter = make_user(app, "voter")
+    client.log_in(voter)
+    token = client.csrf_token()
+    counts = app.config["DATABASE_URL"].removeprefix("sqlite:///") + "-limits"
+
+    def vote() -> int:
+        return client.post(f"/posts/{post.id}/vote", data={"direction": "up", "csrf_token": token}).status_code
+
+    def keys() -> list[str]:  # the votes' and the planted one (logging in counted too)
+        with sqlite3.connect(counts) as connection:
+            return sorted(key for (key,) in connection.execute("SELECT key FROM rate_limit_hits") if "login" not in key)
+
+    def expired_attempt(key: str) -> None:
+        with sqlite3.connect(counts) as connection:
+            connection.execute("INSERT INTO rate_limit_hits (key, expires_at) VALUES (?, 1)", (key,))
+
+    assert vote() == 303  # the counts' database exists from here on
+    expired_attempt("long gone")
+    assert [vote(), vote()] == [303, 429]
+    assert keys() == [f"LIMITER/member:{voter.id}/posts.vote/2/1/minute"] * 2 + ["long gone"]  # no sweep: not yet due
+    monkeypatch.setattr(limit_storage, "SWEEP_SECONDS", 0)
+    assert vote() == 429  # due: this count sweeps, then finds the window still full
+    assert keys() == [f"LIMITER/member:{voter.id}/posts.vote/2/1/minute"] * 2
+
 
 # Statements per write, whole request (the limiter's counts left out: they are tests/test_limits.py's), plain form and
 # htmx.
