@@ -18,6 +18,7 @@ from .factories import DEFAULT_PASSWORD, fetch, make_user
 from .mailbox import deliver_all
 
 NEW_PASSWORD = "a brand new secret"
+SWEEP = "DELETE FROM rate_limit_hits"  # the counts' sweep (board/limit_storage.py sweep_statement)
 
 
 def made_ago(seconds: int):
@@ -248,7 +249,9 @@ def test_forgot_password_does_the_same_work_for_members_and_strangers(app, clien
         with count_queries() as counter:
             response = client.post("/forgot-password", data={"email": address, "csrf_token": token})
         assert response.status_code == 303
-        runs[address] = counter.statements
+        # Left out: the rate-limit counts' sweep, which a process runs on its first count and then every
+        # SWEEP_SECONDS (board/limit_storage.py), whatever the request: on PostgreSQL it is on the counted engine.
+        runs[address] = [statement for statement in counter.statements if not statement.startswith(SWEEP)]
     assert runs["ada@example.com"] == runs["nobody@example.com"]
     assert any(statement.startswith("INSERT INTO outgoing_mail") for statement in runs["nobody@example.com"])
     assert not any("FROM users" in statement for statement in runs["nobody@example.com"])
