@@ -260,8 +260,7 @@ def reply_url(post: Post, before: int | None = None, **values) -> str:
         focus_id = ancestor_id(post, CONTINUE_DEPTH)
         return url_for("reading.focus", thread_id=post.thread_id, post_id=focus_id, _anchor=anchor, **values)
     if before is None:
-        before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(post, 0),
-                                                               "top_id": ancestor_id(post, 1)})
+        before = ranked_before(post)
     page = before // per_page() + 1
     if page > 1:
         values["page"] = page
@@ -281,11 +280,15 @@ def new_reply_url(parent: Post) -> Callable[[Post], str]:
     if parent.depth >= CONTINUE_DEPTH:
         return reply_url  # its reply is read in a focused view: no position to count
     if parent.depth > 0:
-        before = db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(parent, 0),
-                                                               "top_id": ancestor_id(parent, 1)})
-        return partial(reply_url, before=before)
+        return partial(reply_url, before=ranked_before(parent))
     before, newest_id = db.session.execute(ranked_before_new_statement(), {"opening_id": parent.id}).one()
     return lambda reply: reply_url(reply, before if reply.id > (newest_id or 0) else None)
+
+
+def ranked_before(reply: Post) -> int:
+    """How many top-level replies come before the reply's top-level ancestor in the default order."""
+    return db.session.scalar(ranked_before_statement(), {"opening_id": ancestor_id(reply, 0),
+                                                         "top_id": ancestor_id(reply, 1)})
 
 
 @cache
